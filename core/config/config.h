@@ -1,0 +1,130 @@
+// Config: the typed form of the collector-shaped YAML configuration, validated once at start-up.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/signal.h"
+
+namespace otlpgate::config {
+
+using Millis = std::chrono::milliseconds;
+
+// exporters.<id>.tls (the collector's configtls.ClientConfig subset).
+struct TlsClient {
+  bool insecure = false;              // plain text (gRPC exporter; for otlphttp the URL scheme decides)
+  bool insecure_skip_verify = false;  // TLS without verifying the server certificate
+  std::string ca_file;                // extra CA bundle; system CAs otherwise
+  std::string cert_file;              // client certificate (mTLS)
+  std::string key_file;
+  std::string server_name_override;
+};
+
+// exporters.<id>.sending_queue (collector exporterhelper names and defaults).
+struct SendingQueue {
+  bool enabled = true;
+  int num_consumers = 10;
+  int queue_size = 1000;  // requests
+};
+
+// exporters.<id>.retry_on_failure (collector exporterhelper names and defaults).
+struct RetryOnFailure {
+  bool enabled = true;
+  Millis initial_interval{5000};
+  Millis max_interval{30000};
+  Millis max_elapsed_time{300000};  // 0 = retry forever
+  double multiplier = 1.5;
+  double randomization_factor = 0.5;
+};
+
+enum class Compression { none, gzip, zstd };
+
+enum class ExporterType { otlp, otlphttp, debug };
+
+struct Exporter {
+  std::string id;  // "otlphttp" or "otlphttp/logfire"
+  ExporterType type = ExporterType::debug;
+  // otlp: "host:port" or "http(s)://host:port"; otlphttp: base URL, /v1/<signal> is appended.
+  std::string endpoint;
+  // otlphttp only: full URLs used as given (collector's traces_endpoint & co.).
+  std::map<Signal, std::string> signal_endpoints;
+  std::map<std::string, std::string> headers;
+  Compression compression = Compression::gzip;  // collector default for otlp and otlphttp
+  Millis timeout{5000};                         // per attempt
+  TlsClient tls;
+  SendingQueue sending_queue;
+  RetryOnFailure retry_on_failure;
+  std::string verbosity = "basic";  // debug only: basic | normal | detailed
+};
+
+// receivers.otlp.protocols.grpc
+struct GrpcServer {
+  std::string endpoint = "0.0.0.0:4317";
+  uint64_t max_recv_msg_size_mib = 16;
+};
+
+// receivers.otlp.protocols.http
+struct HttpServer {
+  std::string endpoint = "0.0.0.0:4318";
+  uint64_t max_request_body_size = 20ull << 20;  // bytes, after decompression
+  Millis read_timeout{30000};                    // whole request, headers and body
+  Millis idle_timeout{120000};                   // keep-alive connection without a request
+  uint64_t max_header_size = 64 << 10;
+};
+
+enum class ReceiverType { otlp };
+
+struct Receiver {
+  std::string id;  // "otlp" or "otlp/internal"
+  ReceiverType type = ReceiverType::otlp;
+  std::optional<GrpcServer> grpc;  // present when protocols.grpc is given (even empty)
+  std::optional<HttpServer> http;
+};
+
+// extensions.health_check
+struct HealthCheck {
+  std::string endpoint = "0.0.0.0:13133";
+  std::string path = "/";
+};
+
+struct Pipeline {
+  std::string id;  // "metrics" or "metrics/aws"
+  Signal signal = Signal::metrics;
+  std::vector<std::string> receivers;
+  std::vector<std::string> processors;
+  std::vector<std::string> exporters;
+};
+
+struct Service {
+  std::vector<std::string> extensions;
+  std::vector<Pipeline> pipelines;
+  int io_threads = 0;           // 0 = one per core
+  Millis shutdown_timeout{30000};  // how long SIGTERM waits for queues to drain
+};
+
+struct Config {
+  std::string source;  // the file it came from, for messages
+  std::vector<Receiver> receivers;
+  std::vector<Exporter> exporters;
+  std::optional<HealthCheck> health_check;  // set when declared AND listed in service.extensions
+  Service service;
+
+  const Receiver* find_receiver(const std::string& id) const;
+  const Exporter* find_exporter(const std::string& id) const;
+};
+
+// A configuration error: "<file>: <key.path>: <what was expected>".
+struct Error {
+  std::string message;
+};
+
+// Reads, substitutes ${env:NAME} / ${env:NAME:-default}, and validates. Returns false and sets
+// `err` on the first problem. Unknown keys are errors.
+bool load_file(const std::string& path, Config& out, Error& err);
+bool load_string(const std::string& yaml, const std::string& source_name, Config& out, Error& err);
+
+}  // namespace otlpgate::config

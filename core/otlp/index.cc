@@ -1,0 +1,701 @@
+// The one-pass indexer: walks the request once, validating wire types of known fields.
+#include "core/otlp/index.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+
+#include "core/otlp/fields.h"
+#include "core/wire/cursor.h"
+
+namespace otlpgate::otlp {
+
+using wire::Cursor;
+using wire::WireType;
+
+double Attribute::as_double() const { return std::bit_cast<double>(bits); }
+
+std::string_view describe(IndexError e) {
+  switch (e) {
+    case IndexError::none: return "no error";
+    case IndexError::truncated: return "message truncated";
+    case IndexError::bad_varint: return "malformed varint";
+    case IndexError::length_past_end: return "length prefix past the end of the enclosing message";
+    case IndexError::bad_wire_type: return "invalid wire type";
+    case IndexError::bad_field_number: return "invalid field number";
+    case IndexError::wrong_wire_type: return "known field with the wrong wire type";
+    case IndexError::too_deep: return "attribute values nested too deeply";
+    case IndexError::too_large: return "request too large to index";
+  }
+  return "unknown error";
+}
+
+std::string describe(const IndexResult& r) {
+  std::string s(describe(r.error));
+  s += " at byte ";
+  s += std::to_string(r.offset);
+  return s;
+}
+
+uint32_t Index::attribute_field(NodeKind owner, MetricType type) {
+  switch (owner) {
+    case NodeKind::resource: return num(otlp::Resource::attributes);
+    case NodeKind::scope: return num(InstrumentationScope::attributes);
+    case NodeKind::data_point:
+      switch (type) {
+        case MetricType::gauge:
+        case MetricType::sum: return num(NumberDataPoint::attributes);
+        case MetricType::histogram: return num(HistogramDataPoint::attributes);
+        case MetricType::exponential_histogram:
+          return num(ExponentialHistogramDataPoint::attributes);
+        case MetricType::summary: return num(SummaryDataPoint::attributes);
+        case MetricType::none: return 0;
+      }
+      return 0;
+    case NodeKind::span: return num(otlp::Span::attributes);
+    case NodeKind::span_event: return num(SpanEvent::attributes);
+    case NodeKind::span_link: return num(SpanLink::attributes);
+    case NodeKind::log_record: return num(otlp::LogRecord::attributes);
+    default: return 0;
+  }
+}
+
+void Index::clear() {
+  bytes_ = Bytes();
+  nodes_.clear();
+  resources_.clear();
+  scopes_.clear();
+  metrics_.clear();
+  points_.clear();
+  spans_.clear();
+  events_.clear();
+  links_.clear();
+  logs_.clear();
+  attrs_.clear();
+}
+
+uint64_t Index::item_count() const noexcept {
+  switch (signal_) {
+    case Signal::metrics: return points_.size();
+    case Signal::traces: return spans_.size();
+    case Signal::logs: return logs_.size();
+  }
+  return 0;
+}
+
+// The walk itself. Each method handles one message type; a false return means an error has been
+// recorded in err_ and the walk unwinds.
+class IndexBuilder {
+ public:
+  explicit IndexBuilder(Index& ix) : ix_(ix), base_(ix.bytes_.data()) {}
+
+  IndexResult run() {
+    const auto size = ix_.bytes_.size();
+    if (size >= std::numeric_limits<uint32_t>::max()) return {IndexError::too_large, 0};
+    ix_.nodes_.push_back(Node{0, 0, 0, static_cast<uint32_t>(size), 0, kNone, NodeKind::root});
+    Cursor c(base_, 0, static_cast<uint32_t>(size));
+    while (c.next()) {
+      if (c.field() == num(ExportRequest::resource_items)) {
+        if (!expect(c, WireType::length_delimited) || !resource_group(c, 0)) return err_;
+      }
+    }
+    if (!check(c)) return err_;
+    ix_.nodes_[0].subtree_end = static_cast<uint32_t>(ix_.nodes_.size());
+    return {};
+  }
+
+ private:
+  // Opens a node for the current length-delimited field of `c`; returns its index.
+  uint32_t open(const Cursor& c, uint32_t parent, NodeKind kind) {
+    const auto i = static_cast<uint32_t>(ix_.nodes_.size());
+    ix_.nodes_.push_back(Node{c.field_begin(), c.header(), c.payload(), c.field_end(), i + 1,
+                              parent, kind});
+    return i;
+  }
+  void close(uint32_t i) { ix_.nodes_[i].subtree_end = static_cast<uint32_t>(ix_.nodes_.size()); }
+
+  bool fail(IndexError e, uint32_t offset) {
+    err_ = {e, offset};
+    return false;
+  }
+  bool expect(const Cursor& c, WireType w) {
+    return c.is(w) || fail(IndexError::wrong_wire_type, c.field_begin());
+  }
+  // Repeated scalars may be packed (length-delimited) or not.
+  bool expect_repeated(const Cursor& c, WireType w) {
+    return c.is(w) || c.is(WireType::length_delimited) ||
+           fail(IndexError::wrong_wire_type, c.field_begin());
+  }
+  bool check(const Cursor& c) {
+    return c.error() == IndexError::none || fail(c.error(), c.error_offset());
+  }
+  Cursor inner(const Cursor& c) const { return Cursor(base_, c.payload(), c.field_end()); }
+
+  bool resource_group(const Cursor& outer, uint32_t parent) {
+    const uint32_t node = open(outer, parent, NodeKind::resource_group);
+    const auto ri = static_cast<uint32_t>(ix_.resources_.size());
+    ix_.resources_.push_back(ResourceEntry{node, kNone, {}, static_cast<uint32_t>(ix_.scopes_.size()), 0});
+    Cursor c = inner(outer);
+    while (c.next()) {
+      switch (c.field()) {
+        case num(ResourceGroup::resource): {
+          if (!expect(c, WireType::length_delimited)) return false;
+          const uint32_t rn = open(c, node, NodeKind::resource);
+          const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+          Cursor r = inner(c);
+          while (r.next()) {
+            switch (r.field()) {
+              case num(otlp::Resource::attributes):
+                if (!expect(r, WireType::length_delimited) || !attribute(r, rn)) return false;
+                break;
+              case num(otlp::Resource::dropped_attributes_count):
+                if (!expect(r, WireType::varint)) return false;
+                break;
+              case num(otlp::Resource::entity_refs):
+                if (!expect(r, WireType::length_delimited)) return false;
+                break;
+            }
+          }
+          if (!check(r)) return false;
+          close(rn);
+          auto& re = ix_.resources_[ri];
+          re.resource_node = rn;
+          re.attrs = {first, static_cast<uint32_t>(ix_.attrs_.size()) - first};
+          break;
+        }
+        case num(ResourceGroup::scope_items):
+          if (!expect(c, WireType::length_delimited) || !scope_group(c, node, ri)) return false;
+          ix_.resources_[ri].scope_count++;
+          break;
+        case num(ResourceGroup::schema_url):
+          if (!expect(c, WireType::length_delimited)) return false;
+          break;
+      }
+    }
+    if (!check(c)) return false;
+    close(node);
+    return true;
+  }
+
+  bool scope_group(const Cursor& outer, uint32_t parent, uint32_t resource) {
+    const uint32_t node = open(outer, parent, NodeKind::scope_group);
+    const auto si = static_cast<uint32_t>(ix_.scopes_.size());
+    uint32_t first_item = 0;
+    switch (ix_.signal_) {
+      case Signal::metrics: first_item = static_cast<uint32_t>(ix_.metrics_.size()); break;
+      case Signal::traces: first_item = static_cast<uint32_t>(ix_.spans_.size()); break;
+      case Signal::logs: first_item = static_cast<uint32_t>(ix_.logs_.size()); break;
+    }
+    ix_.scopes_.push_back(ScopeEntry{node, kNone, resource, {}, {}, {}, first_item, 0});
+    Cursor c = inner(outer);
+    while (c.next()) {
+      switch (c.field()) {
+        case num(ScopeGroup::scope):
+          if (!expect(c, WireType::length_delimited) || !scope(c, node, si)) return false;
+          break;
+        case num(ScopeGroup::items): {
+          if (!expect(c, WireType::length_delimited)) return false;
+          bool ok = false;
+          switch (ix_.signal_) {
+            case Signal::metrics: ok = metric(c, node, si); break;
+            case Signal::traces: ok = span(c, node, si); break;
+            case Signal::logs: ok = log_record(c, node, si); break;
+          }
+          if (!ok) return false;
+          ix_.scopes_[si].item_count++;
+          break;
+        }
+        case num(ScopeGroup::schema_url):
+          if (!expect(c, WireType::length_delimited)) return false;
+          break;
+      }
+    }
+    if (!check(c)) return false;
+    close(node);
+    return true;
+  }
+
+  bool scope(const Cursor& outer, uint32_t parent, uint32_t si) {
+    const uint32_t node = open(outer, parent, NodeKind::scope);
+    const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+    std::string_view name, version;
+    Cursor c = inner(outer);
+    while (c.next()) {
+      switch (c.field()) {
+        case num(InstrumentationScope::name):
+          if (!expect(c, WireType::length_delimited)) return false;
+          name = c.bytes();
+          break;
+        case num(InstrumentationScope::version):
+          if (!expect(c, WireType::length_delimited)) return false;
+          version = c.bytes();
+          break;
+        case num(InstrumentationScope::attributes):
+          if (!expect(c, WireType::length_delimited) || !attribute(c, node)) return false;
+          break;
+        case num(InstrumentationScope::dropped_attributes_count):
+          if (!expect(c, WireType::varint)) return false;
+          break;
+      }
+    }
+    if (!check(c)) return false;
+    close(node);
+    auto& se = ix_.scopes_[si];
+    se.scope_node = node;
+    se.name = name;
+    se.version = version;
+    se.attrs = {first, static_cast<uint32_t>(ix_.attrs_.size()) - first};
+    return true;
+  }
+
+  bool metric(const Cursor& outer, uint32_t parent, uint32_t si) {
+    const uint32_t node = open(outer, parent, NodeKind::metric);
+    const auto mi = static_cast<uint32_t>(ix_.metrics_.size());
+    ix_.metrics_.push_back(MetricEntry{node, kNone, kNone, si, {}, {}, {}, MetricType::none,
+                                       static_cast<uint32_t>(ix_.points_.size()), 0});
+    Cursor c = inner(outer);
+    while (c.next()) {
+      MetricType type = MetricType::none;
+      switch (c.field()) {
+        case num(Metric::name): {
+          if (!expect(c, WireType::length_delimited)) return false;
+          const uint32_t n = open(c, node, NodeKind::metric_name);
+          close(n);
+          ix_.metrics_[mi].name_node = n;
+          ix_.metrics_[mi].name = c.bytes();
+          break;
+        }
+        case num(Metric::description):
+          if (!expect(c, WireType::length_delimited)) return false;
+          ix_.metrics_[mi].description = c.bytes();
+          break;
+        case num(Metric::unit):
+          if (!expect(c, WireType::length_delimited)) return false;
+          ix_.metrics_[mi].unit = c.bytes();
+          break;
+        case num(Metric::metadata):
+          if (!expect(c, WireType::length_delimited)) return false;
+          break;
+        case num(Metric::gauge): type = MetricType::gauge; break;
+        case num(Metric::sum): type = MetricType::sum; break;
+        case num(Metric::histogram): type = MetricType::histogram; break;
+        case num(Metric::exponential_histogram): type = MetricType::exponential_histogram; break;
+        case num(Metric::summary): type = MetricType::summary; break;
+      }
+      if (type != MetricType::none) {
+        if (!expect(c, WireType::length_delimited) || !metric_data(c, node, mi, type)) return false;
+      }
+    }
+    if (!check(c)) return false;
+    close(node);
+    return true;
+  }
+
+  bool metric_data(const Cursor& outer, uint32_t parent, uint32_t mi, MetricType type) {
+    const uint32_t node = open(outer, parent, NodeKind::metric_data);
+    ix_.metrics_[mi].data_node = node;
+    ix_.metrics_[mi].type = type;
+    Cursor c = inner(outer);
+    while (c.next()) {
+      switch (c.field()) {
+        case num(MetricData::data_points):
+          if (!expect(c, WireType::length_delimited) || !data_point(c, node, mi, type)) return false;
+          ix_.metrics_[mi].point_count++;
+          break;
+        case num(MetricData::aggregation_temporality):
+          if (type == MetricType::gauge || type == MetricType::summary) break;
+          if (!expect(c, WireType::varint)) return false;
+          break;
+        case num(MetricData::is_monotonic):
+          if (type != MetricType::sum) break;
+          if (!expect(c, WireType::varint)) return false;
+          break;
+      }
+    }
+    if (!check(c)) return false;
+    close(node);
+    return true;
+  }
+
+  // Wire types of the known fields of each data point type, indexed by field number;
+  // 0xff = unknown field. 'r' marks repeated scalars (packed or not).
+  struct FieldSpec {
+    uint8_t wire;
+    bool repeated;
+  };
+  static FieldSpec point_field(MetricType type, uint32_t field) {
+    constexpr uint8_t V = 0, F64 = 1, LD = 2, X = 0xff;
+    switch (type) {
+      case MetricType::gauge:
+      case MetricType::sum: {
+        static constexpr uint8_t t[] = {X, X, F64, F64, F64, LD, F64, LD, V};
+        return field < std::size(t) ? FieldSpec{t[field], false} : FieldSpec{X, false};
+      }
+      case MetricType::histogram: {
+        static constexpr uint8_t t[] = {X, X, F64, F64, F64, F64, F64, F64, LD, LD, V, F64, F64};
+        const bool rep = field == 6 || field == 7;
+        return field < std::size(t) ? FieldSpec{t[field], rep} : FieldSpec{X, false};
+      }
+      case MetricType::exponential_histogram: {
+        static constexpr uint8_t t[] = {X, LD, F64, F64, F64, F64, V, F64, LD, LD, V, LD, F64, F64, F64};
+        return field < std::size(t) ? FieldSpec{t[field], false} : FieldSpec{X, false};
+      }
+      case MetricType::summary: {
+        static constexpr uint8_t t[] = {X, X, F64, F64, F64, F64, LD, LD, V};
+        return field < std::size(t) ? FieldSpec{t[field], false} : FieldSpec{X, false};
+      }
+      case MetricType::none: break;
+    }
+    return {X, false};
+  }
+
+  bool data_point(const Cursor& outer, uint32_t parent, uint32_t mi, MetricType type) {
+    const uint32_t node = open(outer, parent, NodeKind::data_point);
+    const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+    const uint32_t attr_field = Index::attribute_field(NodeKind::data_point, type);
+    uint64_t start = 0, time = 0;
+    Cursor c = inner(outer);
+    while (c.next()) {
+      const FieldSpec spec = point_field(type, c.field());
+      if (spec.wire != 0xff) {
+        const auto w = static_cast<WireType>(spec.wire);
+        if (!(spec.repeated ? expect_repeated(c, w) : expect(c, w))) return false;
+      }
+      if (c.field() == attr_field) {
+        if (!attribute(c, node)) return false;
+      } else if (c.field() == num(NumberDataPoint::start_time_unix_nano)) {
+        start = c.value();
+      } else if (c.field() == num(NumberDataPoint::time_unix_nano)) {
+        time = c.value();
+      }
+    }
+    if (!check(c)) return false;
+    close(node);
+    ix_.points_.push_back(DataPointEntry{node, mi, {first, static_cast<uint32_t>(ix_.attrs_.size()) - first}, start, time});
+    return true;
+  }
+
+  bool span(const Cursor& outer, uint32_t parent, uint32_t si) {
+    const uint32_t node = open(outer, parent, NodeKind::span);
+    const auto sp = static_cast<uint32_t>(ix_.spans_.size());
+    const auto first_attr = static_cast<uint32_t>(ix_.attrs_.size());
+    const auto first_event = static_cast<uint32_t>(ix_.events_.size());
+    const auto first_link = static_cast<uint32_t>(ix_.links_.size());
+    SpanEntry e{node, si, {}, {}, {}, {}, 0, {first_attr, 0}, first_event, 0, first_link, 0};
+    uint32_t own_attrs = 0;
+    Cursor c = inner(outer);
+    while (c.next()) {
+      switch (c.field()) {
+        case num(Span::trace_id):
+          if (!expect(c, WireType::length_delimited)) return false;
+          e.trace_id = c.bytes();
+          break;
+        case num(Span::span_id):
+          if (!expect(c, WireType::length_delimited)) return false;
+          e.span_id = c.bytes();
+          break;
+        case num(Span::trace_state):
+          if (!expect(c, WireType::length_delimited)) return false;
+          break;
+        case num(Span::parent_span_id):
+          if (!expect(c, WireType::length_delimited)) return false;
+          e.parent_span_id = c.bytes();
+          break;
+        case num(Span::name):
+          if (!expect(c, WireType::length_delimited)) return false;
+          e.name = c.bytes();
+          break;
+        case num(Span::kind):
+          if (!expect(c, WireType::varint)) return false;
+          e.kind = static_cast<int32_t>(c.value());
+          break;
+        case num(Span::start_time_unix_nano):
+        case num(Span::end_time_unix_nano):
+          if (!expect(c, WireType::fixed64)) return false;
+          break;
+        case num(Span::attributes):
+          if (!expect(c, WireType::length_delimited) || !attribute(c, node)) return false;
+          own_attrs++;
+          break;
+        case num(Span::dropped_attributes_count):
+        case num(Span::dropped_events_count):
+        case num(Span::dropped_links_count):
+          if (!expect(c, WireType::varint)) return false;
+          break;
+        case num(Span::events):
+          if (!expect(c, WireType::length_delimited) || !span_event(c, node, sp)) return false;
+          e.event_count++;
+          break;
+        case num(Span::links):
+          if (!expect(c, WireType::length_delimited) || !span_link(c, node, sp)) return false;
+          e.link_count++;
+          break;
+        case num(Span::status):
+          if (!expect(c, WireType::length_delimited)) return false;
+          break;
+        case num(Span::flags):
+          if (!expect(c, WireType::fixed32)) return false;
+          break;
+      }
+    }
+    if (!check(c)) return false;
+    close(node);
+    e.attrs.count = own_attrs;
+    if (static_cast<uint32_t>(ix_.attrs_.size()) - first_attr != own_attrs) {
+      group_span_attributes(node, first_attr, first_event, first_link);
+    }
+    ix_.spans_.push_back(e);
+    return true;
+  }
+
+  // A span's own attributes came interleaved with its events' or links' (legal, if unusual):
+  // move the span's first, keeping order, and point each event and link at its new range.
+  void group_span_attributes(uint32_t span_node, uint32_t first_attr, uint32_t first_event,
+                             uint32_t first_link) {
+    auto begin = ix_.attrs_.begin() + first_attr;
+    auto own_end = std::stable_partition(
+        begin, ix_.attrs_.end(), [&](const Attribute& a) { return ix_.nodes_[a.node].parent == span_node; });
+    auto pos = static_cast<uint32_t>(own_end - ix_.attrs_.begin());
+    // Events and links own the rest in byte order: merge the two lists by node index.
+    size_t ei = first_event, li = first_link;
+    while (ei < ix_.events_.size() || li < ix_.links_.size()) {
+      const bool take_event = li >= ix_.links_.size() ||
+                              (ei < ix_.events_.size() && ix_.events_[ei].node < ix_.links_[li].node);
+      AttrRange& r = take_event ? ix_.events_[ei++].attrs : ix_.links_[li++].attrs;
+      r.first = pos;
+      pos += r.count;
+    }
+  }
+
+  bool span_event(const Cursor& outer, uint32_t parent, uint32_t sp) {
+    const uint32_t node = open(outer, parent, NodeKind::span_event);
+    const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+    std::string_view name;
+    Cursor c = inner(outer);
+    while (c.next()) {
+      switch (c.field()) {
+        case num(SpanEvent::time_unix_nano):
+          if (!expect(c, WireType::fixed64)) return false;
+          break;
+        case num(SpanEvent::name):
+          if (!expect(c, WireType::length_delimited)) return false;
+          name = c.bytes();
+          break;
+        case num(SpanEvent::attributes):
+          if (!expect(c, WireType::length_delimited) || !attribute(c, node)) return false;
+          break;
+        case num(SpanEvent::dropped_attributes_count):
+          if (!expect(c, WireType::varint)) return false;
+          break;
+      }
+    }
+    if (!check(c)) return false;
+    close(node);
+    ix_.events_.push_back(SpanEventEntry{node, sp, name, {first, static_cast<uint32_t>(ix_.attrs_.size()) - first}});
+    return true;
+  }
+
+  bool span_link(const Cursor& outer, uint32_t parent, uint32_t sp) {
+    const uint32_t node = open(outer, parent, NodeKind::span_link);
+    const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+    std::string_view trace_id, span_id;
+    Cursor c = inner(outer);
+    while (c.next()) {
+      switch (c.field()) {
+        case num(SpanLink::trace_id):
+          if (!expect(c, WireType::length_delimited)) return false;
+          trace_id = c.bytes();
+          break;
+        case num(SpanLink::span_id):
+          if (!expect(c, WireType::length_delimited)) return false;
+          span_id = c.bytes();
+          break;
+        case num(SpanLink::trace_state):
+          if (!expect(c, WireType::length_delimited)) return false;
+          break;
+        case num(SpanLink::attributes):
+          if (!expect(c, WireType::length_delimited) || !attribute(c, node)) return false;
+          break;
+        case num(SpanLink::dropped_attributes_count):
+          if (!expect(c, WireType::varint)) return false;
+          break;
+        case num(SpanLink::flags):
+          if (!expect(c, WireType::fixed32)) return false;
+          break;
+      }
+    }
+    if (!check(c)) return false;
+    close(node);
+    ix_.links_.push_back(SpanLinkEntry{node, sp, trace_id, span_id, {first, static_cast<uint32_t>(ix_.attrs_.size()) - first}});
+    return true;
+  }
+
+  bool log_record(const Cursor& outer, uint32_t parent, uint32_t si) {
+    const uint32_t node = open(outer, parent, NodeKind::log_record);
+    const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+    LogRecordEntry e{node, si, kNone, 0, {}, {}, ValueType::empty, {}, {}, {}, {}};
+    Cursor c = inner(outer);
+    while (c.next()) {
+      switch (c.field()) {
+        case num(LogRecord::time_unix_nano):
+        case num(LogRecord::observed_time_unix_nano):
+          if (!expect(c, WireType::fixed64)) return false;
+          break;
+        case num(LogRecord::severity_number):
+          if (!expect(c, WireType::varint)) return false;
+          e.severity_number = static_cast<int32_t>(c.value());
+          break;
+        case num(LogRecord::severity_text):
+          if (!expect(c, WireType::length_delimited)) return false;
+          e.severity_text = c.bytes();
+          break;
+        case num(LogRecord::body): {
+          if (!expect(c, WireType::length_delimited)) return false;
+          const uint32_t b = open(c, node, NodeKind::log_body);
+          close(b);
+          uint64_t bits = 0;
+          if (!any_value(c.payload(), c.field_end(), 0, &e.body_type, &e.body_scalar, &bits))
+            return false;
+          e.body_node = b;
+          e.body = c.bytes();
+          break;
+        }
+        case num(LogRecord::attributes):
+          if (!expect(c, WireType::length_delimited) || !attribute(c, node)) return false;
+          break;
+        case num(LogRecord::dropped_attributes_count):
+          if (!expect(c, WireType::varint)) return false;
+          break;
+        case num(LogRecord::flags):
+          if (!expect(c, WireType::fixed32)) return false;
+          break;
+        case num(LogRecord::trace_id):
+          if (!expect(c, WireType::length_delimited)) return false;
+          e.trace_id = c.bytes();
+          break;
+        case num(LogRecord::span_id):
+          if (!expect(c, WireType::length_delimited)) return false;
+          e.span_id = c.bytes();
+          break;
+        case num(LogRecord::event_name):
+          if (!expect(c, WireType::length_delimited)) return false;
+          break;
+      }
+    }
+    if (!check(c)) return false;
+    close(node);
+    e.attrs = {first, static_cast<uint32_t>(ix_.attrs_.size()) - first};
+    ix_.logs_.push_back(e);
+    return true;
+  }
+
+  // A KeyValue at resource, scope or item level: indexed as a node and an Attribute.
+  bool attribute(const Cursor& outer, uint32_t parent) {
+    const uint32_t node = open(outer, parent, NodeKind::attribute);
+    Attribute a{node, {}, {}, {}, 0, ValueType::empty};
+    if (!key_value(outer.payload(), outer.field_end(), 0, &a)) return false;
+    close(node);
+    ix_.attrs_.push_back(a);
+    return true;
+  }
+
+  // Validates a KeyValue in [begin, end); fills `out` when given (top-level attributes only).
+  bool key_value(uint32_t begin, uint32_t end, int depth, Attribute* out) {
+    Cursor c(base_, begin, end);
+    while (c.next()) {
+      switch (c.field()) {
+        case num(KeyValue::key):
+          if (!expect(c, WireType::length_delimited)) return false;
+          if (out) out->key = c.bytes();
+          break;
+        case num(KeyValue::value): {
+          if (!expect(c, WireType::length_delimited)) return false;
+          ValueType t;
+          std::string_view scalar;
+          uint64_t bits = 0;
+          if (!any_value(c.payload(), c.field_end(), depth, &t, &scalar, &bits)) return false;
+          if (out) {
+            out->value = c.bytes();
+            out->type = t;
+            out->scalar = scalar;
+            out->bits = bits;
+          }
+          break;
+        }
+      }
+    }
+    return check(c);
+  }
+
+  // Validates an AnyValue in [begin, end) and reports which oneof member is set (the last one,
+  // as libprotobuf would keep).
+  bool any_value(uint32_t begin, uint32_t end, int depth, ValueType* type, std::string_view* scalar,
+                 uint64_t* bits) {
+    if (depth > kMaxNesting) return fail(IndexError::too_deep, begin);
+    *type = ValueType::empty;
+    Cursor c(base_, begin, end);
+    while (c.next()) {
+      switch (c.field()) {
+        case num(AnyValue::string_value):
+        case num(AnyValue::bytes_value):
+          if (!expect(c, WireType::length_delimited)) return false;
+          *type = c.field() == num(AnyValue::string_value) ? ValueType::string : ValueType::bytes;
+          *scalar = c.bytes();
+          break;
+        case num(AnyValue::bool_value):
+        case num(AnyValue::int_value):
+          if (!expect(c, WireType::varint)) return false;
+          *type = c.field() == num(AnyValue::bool_value) ? ValueType::boolean : ValueType::integer;
+          *bits = c.value();
+          break;
+        case num(AnyValue::double_value):
+          if (!expect(c, WireType::fixed64)) return false;
+          *type = ValueType::floating;
+          *bits = c.value();
+          break;
+        case num(AnyValue::array_value):
+        case num(AnyValue::kvlist_value): {
+          if (!expect(c, WireType::length_delimited)) return false;
+          const bool is_array = c.field() == num(AnyValue::array_value);
+          *type = is_array ? ValueType::array : ValueType::kvlist;
+          *scalar = c.bytes();
+          Cursor list(base_, c.payload(), c.field_end());
+          while (list.next()) {
+            if (list.field() != num(ArrayValue::values)) continue;
+            if (!expect(list, WireType::length_delimited)) return false;
+            ValueType t;
+            std::string_view s;
+            uint64_t b;
+            const bool ok = is_array
+                                ? any_value(list.payload(), list.field_end(), depth + 1, &t, &s, &b)
+                                : key_value(list.payload(), list.field_end(), depth + 1, nullptr);
+            if (!ok) return false;
+          }
+          if (!check(list)) return false;
+          break;
+        }
+      }
+    }
+    return check(c);
+  }
+
+  Index& ix_;
+  const char* base_;
+  IndexResult err_;
+};
+
+IndexResult Index::build(Signal signal, Bytes bytes) {
+  clear();
+  signal_ = signal;
+  bytes_ = std::move(bytes);
+  IndexResult r = IndexBuilder(*this).run();
+  if (!r) {
+    Bytes keep = std::move(bytes_);
+    clear();
+    bytes_ = std::move(keep);
+  }
+  return r;
+}
+
+}  // namespace otlpgate::otlp

@@ -1,0 +1,227 @@
+// Index: a one-pass, zero-copy map of the bytes of one Export{Metrics,Trace,Logs}ServiceRequest.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/otlp/index_error.h"
+#include "core/signal.h"
+
+namespace otlpgate::otlp {
+
+inline constexpr uint32_t kNone = 0xffffffffu;
+
+// Kinds of indexed nodes. A node is one length-delimited field of the request whose bytes the
+// rewriter may drop, replace or extend.
+enum class NodeKind : uint8_t {
+  root,            // the request itself (node 0): no tag, payload = the whole buffer
+  resource_group,  // ResourceMetrics / ResourceSpans / ResourceLogs
+  resource,        // Resource
+  scope_group,     // ScopeMetrics / ScopeSpans / ScopeLogs
+  scope,           // InstrumentationScope
+  metric,          // Metric
+  metric_name,     // Metric.name (a leaf, so a rename replaces it)
+  metric_data,     // Gauge / Sum / Histogram / ExponentialHistogram / Summary
+  data_point,      // *DataPoint
+  span,
+  span_event,
+  span_link,
+  log_record,
+  log_body,  // LogRecord.body (an AnyValue leaf)
+  attribute,  // KeyValue at resource, scope or item level
+};
+
+// Node kinds that count toward their parent being "empty" when all are dropped.
+constexpr bool is_structural(NodeKind k) {
+  switch (k) {
+    case NodeKind::resource_group:
+    case NodeKind::scope_group:
+    case NodeKind::metric:
+    case NodeKind::metric_data:
+    case NodeKind::data_point:
+    case NodeKind::span:
+    case NodeKind::log_record: return true;
+    default: return false;
+  }
+}
+
+// One indexed field. Offsets are into Index::bytes(). Nodes are stored in pre-order, so the
+// descendants of node i are exactly the nodes [i + 1, subtree_end).
+struct Node {
+  uint32_t begin;        // offset of the field's tag
+  uint32_t header;       // offset of the length varint (== begin + tag length)
+  uint32_t payload;      // offset of the first payload byte
+  uint32_t end;          // one past the last payload byte
+  uint32_t subtree_end;  // index one past this node's last descendant
+  uint32_t parent;       // index of the parent node; kNone for the root
+  NodeKind kind;
+};
+
+enum class MetricType : uint8_t { none, gauge, sum, histogram, exponential_histogram, summary };
+
+enum class ValueType : uint8_t { empty, string, boolean, integer, floating, array, kvlist, bytes };
+
+// A range of entries in Index::attributes().
+struct AttrRange {
+  uint32_t first = 0;
+  uint32_t count = 0;
+};
+
+// A KeyValue. `value` is the payload of the AnyValue message; `scalar` is the payload of the
+// oneof field that is set: the string/bytes for strings and bytes, the nested message for arrays
+// and kvlists, and empty for numbers (read them from `bits`).
+struct Attribute {
+  uint32_t node;
+  std::string_view key;
+  std::string_view value;
+  std::string_view scalar;
+  uint64_t bits;  // varint value (bool, int) or the 8 bytes of a double
+  ValueType type;
+
+  int64_t as_int() const { return static_cast<int64_t>(bits); }
+  bool as_bool() const { return bits != 0; }
+  double as_double() const;
+};
+
+struct ResourceEntry {
+  uint32_t node;           // the resource_group node
+  uint32_t resource_node;  // the Resource message node, or kNone when absent
+  AttrRange attrs;
+  uint32_t first_scope;
+  uint32_t scope_count;
+};
+
+struct ScopeEntry {
+  uint32_t node;        // the scope_group node
+  uint32_t scope_node;  // the InstrumentationScope node, or kNone when absent
+  uint32_t resource;    // index into resources()
+  std::string_view name;
+  std::string_view version;
+  AttrRange attrs;
+  uint32_t first_item;  // index into metrics(), spans() or logs(), by signal
+  uint32_t item_count;
+};
+
+struct MetricEntry {
+  uint32_t node;
+  uint32_t name_node;  // kNone when the metric has no name field
+  uint32_t data_node;  // kNone when no data is set
+  uint32_t scope;
+  std::string_view name;
+  std::string_view description;
+  std::string_view unit;
+  MetricType type;
+  uint32_t first_point;
+  uint32_t point_count;
+};
+
+struct DataPointEntry {
+  uint32_t node;
+  uint32_t metric;
+  AttrRange attrs;
+  uint64_t start_time_unix_nano;
+  uint64_t time_unix_nano;
+};
+
+struct SpanEntry {
+  uint32_t node;
+  uint32_t scope;
+  std::string_view trace_id;
+  std::string_view span_id;
+  std::string_view parent_span_id;
+  std::string_view name;
+  int32_t kind;
+  AttrRange attrs;
+  uint32_t first_event;
+  uint32_t event_count;
+  uint32_t first_link;
+  uint32_t link_count;
+};
+
+struct SpanEventEntry {
+  uint32_t node;
+  uint32_t span;
+  std::string_view name;
+  AttrRange attrs;
+};
+
+struct SpanLinkEntry {
+  uint32_t node;
+  uint32_t span;
+  std::string_view trace_id;
+  std::string_view span_id;
+  AttrRange attrs;
+};
+
+struct LogRecordEntry {
+  uint32_t node;
+  uint32_t scope;
+  uint32_t body_node;  // kNone when there is no body
+  int32_t severity_number;
+  std::string_view severity_text;
+  std::string_view body;  // AnyValue payload
+  ValueType body_type;
+  std::string_view body_scalar;  // the string when body_type is string
+  std::string_view trace_id;
+  std::string_view span_id;
+  AttrRange attrs;
+};
+
+// Builds and holds the index of one request. Reuse one Index per thread: build() clears the
+// previous contents but keeps the vectors' capacity, so the hot path does not allocate.
+//
+// Lifetime: every string_view handed out points into bytes(); the Index holds a reference to
+// that buffer, so the views stay valid until the next build() or the Index's destruction.
+class Index {
+ public:
+  // Indexes `bytes` as the Export*ServiceRequest of `signal`. On error the index is left empty
+  // (no nodes) and the error says what was wrong and at which byte offset.
+  IndexResult build(Signal signal, Bytes bytes);
+
+  Signal signal() const noexcept { return signal_; }
+  const Bytes& bytes() const noexcept { return bytes_; }
+  std::string_view data() const noexcept { return bytes_.view(); }
+
+  std::span<const Node> nodes() const noexcept { return nodes_; }
+  std::span<const ResourceEntry> resources() const noexcept { return resources_; }
+  std::span<const ScopeEntry> scopes() const noexcept { return scopes_; }
+  std::span<const MetricEntry> metrics() const noexcept { return metrics_; }
+  std::span<const DataPointEntry> data_points() const noexcept { return points_; }
+  std::span<const SpanEntry> spans() const noexcept { return spans_; }
+  std::span<const SpanEventEntry> span_events() const noexcept { return events_; }
+  std::span<const SpanLinkEntry> span_links() const noexcept { return links_; }
+  std::span<const LogRecordEntry> log_records() const noexcept { return logs_; }
+  std::span<const Attribute> attributes() const noexcept { return attrs_; }
+  std::span<const Attribute> attributes(AttrRange r) const noexcept {
+    return std::span<const Attribute>(attrs_).subspan(r.first, r.count);
+  }
+
+  // Items as OTLP counts them: data points, spans or log records.
+  uint64_t item_count() const noexcept;
+
+  // The field number under which a KeyValue is stored in a node of this kind (Resource, Scope,
+  // data point of the given metric type, span, event, link, log record); 0 if it has none.
+  static uint32_t attribute_field(NodeKind owner, MetricType type = MetricType::none);
+
+ private:
+  friend class IndexBuilder;
+  void clear();
+
+  Signal signal_ = Signal::metrics;
+  Bytes bytes_;
+  std::vector<Node> nodes_;
+  std::vector<ResourceEntry> resources_;
+  std::vector<ScopeEntry> scopes_;
+  std::vector<MetricEntry> metrics_;
+  std::vector<DataPointEntry> points_;
+  std::vector<SpanEntry> spans_;
+  std::vector<SpanEventEntry> events_;
+  std::vector<SpanLinkEntry> links_;
+  std::vector<LogRecordEntry> logs_;
+  std::vector<Attribute> attrs_;
+};
+
+}  // namespace otlpgate::otlp
