@@ -29,6 +29,7 @@ struct SendingQueue {
   bool enabled = true;
   int num_consumers = 10;
   int queue_size = 1000;  // requests
+  uint64_t queue_size_mib = 256;  // bytes held by the queue (waiting and in delivery), in MiB
 };
 
 // exporters.<id>.retry_on_failure (collector exporterhelper names and defaults).
@@ -85,6 +86,14 @@ struct Receiver {
   std::optional<HttpServer> http;
 };
 
+// processors.<id>: kept as YAML text; the stage registry in filters/ parses and validates it, so
+// core/ does not need to know every stage's options.
+struct Processor {
+  std::string id;    // "filter/drop_debug"
+  std::string type;  // "filter"
+  std::string yaml;  // the block under processors.<id>, re-emitted as YAML (may be empty)
+};
+
 // extensions.health_check
 struct HealthCheck {
   std::string endpoint = "0.0.0.0:13133";
@@ -104,23 +113,32 @@ struct Service {
   std::vector<Pipeline> pipelines;
   int io_threads = 0;           // 0 = one per core
   Millis shutdown_timeout{30000};  // how long SIGTERM waits for queues to drain
+  // service.telemetry (the collector's names; only these two are accepted).
+  std::string log_level = "info";         // telemetry.logs.level: debug | info | warn | error
+  std::string metrics_level = "normal";   // telemetry.metrics.level: none | basic | normal | detailed
 };
 
 struct Config {
   std::string source;  // the file it came from, for messages
   std::vector<Receiver> receivers;
   std::vector<Exporter> exporters;
+  std::vector<Processor> processors;
   std::optional<HealthCheck> health_check;  // set when declared AND listed in service.extensions
   Service service;
 
   const Receiver* find_receiver(const std::string& id) const;
   const Exporter* find_exporter(const std::string& id) const;
+  const Processor* find_processor(const std::string& id) const;
 };
 
 // A configuration error: "<file>: <key.path>: <what was expected>".
 struct Error {
   std::string message;
 };
+
+// Go's time.ParseDuration grammar, as the Collector's YAML uses it: "500ms", "30s", "1h30m",
+// "1.5s", "0". Empty, negative or unknown units give nullopt.
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s);
 
 // Reads, substitutes ${env:NAME} / ${env:NAME:-default}, and validates. Returns false and sets
 // `err` on the first problem. Unknown keys are errors.

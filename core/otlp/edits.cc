@@ -51,7 +51,8 @@ void Edits::set_attribute_value(const Attribute& a, std::string_view any_value) 
 void Edits::rename_attribute(const Attribute& a, std::string_view new_key) {
   scratch_.clear();
   append_bytes_field(scratch_, num(KeyValue::key), new_key);
-  if (a.type != ValueType::empty || !a.value.empty())
+  // An absent value has a null view; a present but empty AnyValue must stay present.
+  if (a.value.data() != nullptr)
     append_bytes_field(scratch_, num(KeyValue::value), a.value);
   replace_payload(a.node, scratch_);
 }

@@ -1,0 +1,46 @@
+// Queue: the per-exporter store of requests waiting for delivery (memory now, disk later).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "core/pipeline/batch.h"
+
+namespace otlpgate::queue {
+
+// A request taken out of a queue. `id` identifies it to the queue that handed it out, so that a
+// persistent queue can mark exactly that record done when ack() is called.
+struct Entry {
+  Batch batch;
+  uint64_t id = 0;
+};
+
+// One per exporter; thread-safe. The lifecycle of a request is try_push() (the sender of the
+// request may be acknowledged once it returns true), pop() (a sender starts delivering it), and
+// ack() (delivered, or finally given up). A persistent implementation replays entries that were
+// popped but never acked.
+class Queue {
+ public:
+  virtual ~Queue() = default;
+
+  // Takes a copy of `batch` (its bytes are shared, not copied) when it fits under every bound;
+  // returns false and keeps nothing when the queue is full.
+  virtual bool try_push(const Batch& batch) = 0;
+
+  // The oldest waiting entry, or nullopt when none waits.
+  virtual std::optional<Entry> pop() = 0;
+
+  // Releases an entry handed out by pop(); called exactly once per popped entry.
+  virtual void ack(const Entry& entry) = 0;
+
+  // Entries waiting (pushed, not yet popped).
+  virtual std::size_t size() const = 0;
+  // Bytes held: waiting entries plus popped entries not yet acked.
+  virtual uint64_t bytes() const = 0;
+  // The bounds: entries waiting, and bytes held.
+  virtual std::size_t capacity() const = 0;
+  virtual uint64_t capacity_bytes() const = 0;
+};
+
+}  // namespace otlpgate::queue

@@ -1,0 +1,157 @@
+// Metrics: the gateway's own counters and gauges, bumped lock-free on the hot path and rendered
+// in the Prometheus text exposition format for /metrics.
+//
+// The set the gateway registers (names follow the collector's otelcol_* metrics; where the
+// collector has one metric per item kind — accepted_spans, accepted_metric_points,
+// accepted_log_records — we have one metric with a `signal` label of metrics|traces|logs, and
+// items are what OTLP counts: data points, spans, log records):
+//
+//   otlpgate_receiver_accepted_items_total{receiver,transport,signal}   counter
+//       items a receiver handed to the pipeline and that every exporter queue took
+//       (transport: grpc | http).                       collector: otelcol_receiver_accepted_*
+//   otlpgate_receiver_refused_items_total{receiver,transport,signal}    counter
+//       items answered with an error (undecodable, queue full, shutting down).
+//                                                       collector: otelcol_receiver_refused_*
+//   otlpgate_processor_dropped_items_total{processor,signal}            counter
+//       items a stage removed on purpose (filter, dedup).
+//   otlpgate_exporter_sent_items_total{exporter,signal}                 counter
+//       items the backend acknowledged.                 collector: otelcol_exporter_sent_*
+//   otlpgate_exporter_send_failed_items_total{exporter,signal}          counter
+//       items given up on (permanent error, retries exhausted).
+//                                                       collector: otelcol_exporter_send_failed_*
+//   otlpgate_exporter_enqueue_failed_items_total{exporter,signal}       counter
+//       items the exporter queue refused because it was full.
+//                                                       collector:
+//                                                       otelcol_exporter_enqueue_failed_*
+//   otlpgate_exporter_retries_total{exporter,signal}                    counter
+//       send attempts that failed retryably and were scheduled again.
+//   otlpgate_exporter_queue_size{exporter}                              gauge
+//       requests waiting in the exporter queue.          collector: otelcol_exporter_queue_size
+//   otlpgate_exporter_queue_capacity{exporter}                          gauge
+//       the queue's bound in requests.                   collector: otelcol_exporter_queue_capacity
+//
+// The kMetric* constants below carry these names and help texts, so call sites cannot misspell
+// them. Series are registered once at start-up (under a lock); the returned references stay valid
+// for the registry's lifetime and are bumped with relaxed atomics only.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace otlpgate::telemetry {
+
+// Label name/value pairs, fixed at registration and rendered in the given order.
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+// A monotonically increasing count. add() is wait-free; its own cache line keeps threads that
+// bump neighbouring series from contending.
+class Counter {
+ public:
+  Counter() = default;
+  Counter(const Counter&) = delete;
+  Counter& operator=(const Counter&) = delete;
+
+  void add(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  alignas(64) std::atomic<uint64_t> value_{0};
+};
+
+// A value that goes up and down (queue depth, capacity).
+class Gauge {
+ public:
+  Gauge() = default;
+  Gauge(const Gauge&) = delete;
+  Gauge& operator=(const Gauge&) = delete;
+
+  void set(int64_t v) { value_.store(v, std::memory_order_relaxed); }
+  void add(int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
+  int64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  alignas(64) std::atomic<int64_t> value_{0};
+};
+
+// The name and help text of one metric family.
+struct MetricDef {
+  std::string_view name;
+  std::string_view help;
+};
+
+inline constexpr MetricDef kMetricReceiverAcceptedItems{
+    "otlpgate_receiver_accepted_items_total",
+    "Items (data points, spans, log records) accepted by a receiver and queued for every "
+    "exporter."};
+inline constexpr MetricDef kMetricReceiverRefusedItems{
+    "otlpgate_receiver_refused_items_total",
+    "Items a receiver answered with an error (undecodable, queue full, shutting down)."};
+inline constexpr MetricDef kMetricProcessorDroppedItems{
+    "otlpgate_processor_dropped_items_total", "Items a processing stage removed on purpose."};
+inline constexpr MetricDef kMetricExporterSentItems{"otlpgate_exporter_sent_items_total",
+                                                    "Items the backend acknowledged."};
+inline constexpr MetricDef kMetricExporterSendFailedItems{
+    "otlpgate_exporter_send_failed_items_total",
+    "Items given up on after a permanent error or exhausted retries."};
+inline constexpr MetricDef kMetricExporterEnqueueFailedItems{
+    "otlpgate_exporter_enqueue_failed_items_total",
+    "Items the exporter queue refused because it was full."};
+inline constexpr MetricDef kMetricExporterRetries{
+    "otlpgate_exporter_retries_total",
+    "Send attempts that failed retryably and were scheduled again."};
+inline constexpr MetricDef kMetricExporterQueueSize{"otlpgate_exporter_queue_size",
+                                                    "Requests waiting in the exporter queue."};
+inline constexpr MetricDef kMetricExporterQueueCapacity{
+    "otlpgate_exporter_queue_capacity", "Capacity of the exporter queue in requests."};
+
+// Owns every series. Registration and render() lock; Counter/Gauge updates never do.
+class Registry {
+ public:
+  Registry() = default;
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Returns the series `name{labels}`, creating it at zero on first use; registering the same name
+  // and labels again returns the same object. Throws std::invalid_argument for a name or label
+  // name Prometheus does not allow, a label given twice, or a name already registered as the other
+  // kind: these are mistakes in our code, caught at start-up.
+  Counter& counter(std::string_view name, std::string_view help, Labels labels = {});
+  Gauge& gauge(std::string_view name, std::string_view help, Labels labels = {});
+  Counter& counter(const MetricDef& def, Labels labels = {}) {
+    return counter(def.name, def.help, std::move(labels));
+  }
+  Gauge& gauge(const MetricDef& def, Labels labels = {}) {
+    return gauge(def.name, def.help, std::move(labels));
+  }
+
+  // Every family in name order (series in registration order) as Prometheus text format 0.0.4:
+  // "# HELP", "# TYPE", then one "name{label=\"value\"} number" line per series.
+  std::string render() const;
+
+ private:
+  enum class Kind { counter, gauge };
+  struct Series {
+    Labels labels;
+    std::unique_ptr<Counter> counter;
+    std::unique_ptr<Gauge> gauge;
+  };
+  struct Family {
+    std::string help;
+    Kind kind;
+    std::vector<Series> series;
+  };
+
+  Series& find_or_add(std::string_view name, std::string_view help, Labels labels, Kind kind);
+
+  mutable std::mutex mu_;
+  std::map<std::string, Family, std::less<>> families_;
+};
+
+}  // namespace otlpgate::telemetry

@@ -1,0 +1,82 @@
+// DedupStage: drops metric data points already forwarded (exact duplicates or HA replicas).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/config/config.h"
+#include "filters/counted_stage.h"
+#include "filters/string_matcher.h"
+
+namespace otlpgate::filters {
+
+// Config:
+//
+//   dedup:
+//     mode: exact              # or replicas
+//     window: 10m              # a point seen again within this long is dropped
+//     max_series: 1000000      # memory bound: keys remembered at most (~32 bytes each)
+//     ignore_attributes: [replica, collector.id]   # replicas mode: left out of the key
+//
+// The key of a data point is a 128-bit XXH3 hash over its series identity (resource attributes,
+// scope name and version, metric name and type, data point attributes; attribute order does not
+// matter) and its start time, time and value (every field of the point except its attributes and
+// exemplars). In `replicas` mode the listed attribute keys are left out at every level, so the
+// same point reported by two replicas is forwarded once, first come. Only metrics are touched.
+//
+// The window is a ring of time buckets per shard (64 shards, a mutex each): a key lives at least
+// `window` and at most 4/3 of it. When a shard's current bucket is full (max_series reached),
+// its oldest bucket is forgotten early and counted as an eviction: memory stays bounded and a
+// point is never dropped by mistake; at worst a duplicate gets through.
+class DedupStage final : public CountedStage {
+ public:
+  using Clock = std::function<uint64_t()>;  // nanoseconds, monotonic
+
+  // `clock` replaces the steady clock (tests).
+  static std::unique_ptr<DedupStage> create(const config::Processor& p, std::string* err,
+                                            Clock clock = {});
+
+  void process(const otlp::Index& request, otlp::Edits& edits) override;
+  std::string_view name() const override { return id_; }
+
+  struct Key {
+    uint64_t lo = 0, hi = 0;
+  };
+
+ private:
+  static constexpr std::size_t kShards = 64;
+  static constexpr std::size_t kBuckets = 4;
+
+  struct Shard {
+    std::mutex mu;
+    std::vector<Key> tables[kBuckets];  // open addressing, {0,0} = empty; allocated on first use
+    std::size_t counts[kBuckets] = {};
+    std::size_t cur = 0;
+    uint64_t cur_start = 0;
+    bool started = false;
+  };
+
+  // True when `k` was seen within the window; otherwise remembers it. Caller holds s.mu.
+  bool seen_locked(Shard& s, const Key& k, uint64_t now, int64_t& size_delta, uint64_t& evictions);
+  void rotate(Shard& s, uint64_t now, int64_t& size_delta);
+
+  std::string id_;
+  bool replicas_ = false;
+  StringSet ignore_;
+  uint64_t window_ns_ = 600ull * 1000000000ull;
+  uint64_t bucket_ns_ = 0;
+  uint64_t max_series_ = 1000000;
+  std::size_t bucket_cap_ = 0;  // keys per bucket per shard
+  std::size_t table_mask_ = 0;  // slots per bucket table - 1
+  Clock clock_;
+  std::unique_ptr<Shard[]> shards_;
+  std::atomic<int64_t> size_{0};
+  std::size_t c_seen_ = 0, c_dups_ = 0, c_size_ = 0, c_evicted_ = 0;
+};
+
+}  // namespace otlpgate::filters

@@ -1,0 +1,96 @@
+// StringMatcher and DecisionCache implementation.
+#include "filters/string_matcher.h"
+
+#include <atomic>
+
+namespace otlpgate::filters {
+
+std::string glob_to_regex(std::string_view glob) {
+  std::string re;
+  for (std::size_t i = 0; i < glob.size(); ++i) {
+    const char c = glob[i];
+    if (c == '*') {
+      re += ".*";
+    } else if (c == '?') {
+      re += '.';
+    } else if (c == '[') {
+      const std::size_t close = glob.find(']', i + 2);
+      if (close == std::string_view::npos) {
+        re += "\\[";
+        continue;
+      }
+      re += '[';
+      std::size_t j = i + 1;
+      if (glob[j] == '!' || glob[j] == '^') {
+        re += '^';
+        ++j;
+      }
+      for (; j < close; ++j) {
+        if (glob[j] == '\\' || glob[j] == '[') re += '\\';
+        re += glob[j];
+      }
+      re += ']';
+      i = close;
+    } else {
+      re += RE2::QuoteMeta(std::string_view(&glob[i], 1));
+    }
+  }
+  return re;
+}
+
+bool StringMatcher::build(MatchType type, const std::vector<std::string>& patterns,
+                          const std::string& path, std::string* err) {
+  type_ = type;
+  empty_ = patterns.empty();
+  strict_.clear();
+  re_.reset();
+  if (empty_) return true;
+  if (type == MatchType::strict) {
+    strict_.insert(patterns.begin(), patterns.end());
+    return true;
+  }
+  std::string all;
+  RE2::Options opts;
+  opts.set_log_errors(false);
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    const std::string one =
+        type == MatchType::glob ? "^(?s:" + glob_to_regex(patterns[i]) + ")$" : patterns[i];
+    RE2 probe(one, opts);
+    if (!probe.ok()) {
+      if (err)
+        *err = path + "[" + std::to_string(i) + "]: invalid pattern \"" + patterns[i] +
+               "\": " + probe.error();
+      return false;
+    }
+    if (!all.empty()) all += '|';
+    all += "(?:" + one + ")";
+  }
+  opts.set_never_capture(true);
+  re_ = std::make_unique<RE2>(all, opts);
+  if (!re_->ok()) {
+    if (err) *err = path + ": patterns do not compile together: " + re_->error();
+    return false;
+  }
+  return true;
+}
+
+bool StringMatcher::matches(std::string_view s) const {
+  if (empty_) return false;
+  if (type_ == MatchType::strict) return strict_.find(s) != strict_.end();
+  return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *re_);
+}
+
+namespace {
+std::atomic<uint64_t> next_cache_id{1};
+}
+
+DecisionCache::DecisionCache() : id_(next_cache_id.fetch_add(1)) {}
+
+DecisionCache::Map& DecisionCache::local() const {
+  // Keyed by a never-reused id rather than `this`, so a stage rebuilt at the same address never
+  // sees its predecessor's decisions.
+  thread_local std::unordered_map<uint64_t, Map> caches;
+  return caches[id_];
+}
+
+}  // namespace otlpgate::filters

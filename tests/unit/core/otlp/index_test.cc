@@ -1,0 +1,288 @@
+// Property tests: the index of a random request agrees with what libprotobuf parses from it.
+#include "core/otlp/index.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/support/random_otlp.h"
+
+namespace otlpgate::otlp {
+namespace {
+
+namespace common = opentelemetry::proto::common::v1;
+using testing::random_logs;
+using testing::random_metrics;
+using testing::random_traces;
+
+constexpr uint64_t kSeeds = 300;
+
+ValueType type_of(const common::AnyValue& v) {
+  switch (v.value_case()) {
+    case common::AnyValue::kStringValue: return ValueType::string;
+    case common::AnyValue::kBoolValue: return ValueType::boolean;
+    case common::AnyValue::kIntValue: return ValueType::integer;
+    case common::AnyValue::kDoubleValue: return ValueType::floating;
+    case common::AnyValue::kArrayValue: return ValueType::array;
+    case common::AnyValue::kKvlistValue: return ValueType::kvlist;
+    case common::AnyValue::kBytesValue: return ValueType::bytes;
+    case common::AnyValue::VALUE_NOT_SET: return ValueType::empty;
+  }
+  return ValueType::empty;
+}
+
+// The attribute views of one level equal the parsed KeyValues, in order.
+void expect_attrs(const Index& ix, AttrRange r,
+                  const google::protobuf::RepeatedPtrField<common::KeyValue>& want) {
+  ASSERT_EQ(r.count, static_cast<uint32_t>(want.size()));
+  const auto got = ix.attributes(r);
+  for (int i = 0; i < want.size(); ++i) {
+    const Attribute& a = got[static_cast<size_t>(i)];
+    const common::KeyValue& kv = want[i];
+    EXPECT_EQ(a.key, kv.key());
+    EXPECT_EQ(ix.nodes()[a.node].kind, NodeKind::attribute);
+    EXPECT_EQ(a.value.data() != nullptr, kv.has_value());
+    EXPECT_EQ(a.value, kv.value().SerializeAsString());
+    EXPECT_EQ(a.type, type_of(kv.value()));
+    switch (kv.value().value_case()) {
+      case common::AnyValue::kStringValue: EXPECT_EQ(a.scalar, kv.value().string_value()); break;
+      case common::AnyValue::kBytesValue: EXPECT_EQ(a.scalar, kv.value().bytes_value()); break;
+      case common::AnyValue::kBoolValue: EXPECT_EQ(a.as_bool(), kv.value().bool_value()); break;
+      case common::AnyValue::kIntValue: EXPECT_EQ(a.as_int(), kv.value().int_value()); break;
+      case common::AnyValue::kDoubleValue: EXPECT_EQ(a.as_double(), kv.value().double_value()); break;
+      case common::AnyValue::kArrayValue:
+        EXPECT_EQ(a.scalar, kv.value().array_value().SerializeAsString());
+        break;
+      case common::AnyValue::kKvlistValue:
+        EXPECT_EQ(a.scalar, kv.value().kvlist_value().SerializeAsString());
+        break;
+      case common::AnyValue::VALUE_NOT_SET: break;
+    }
+  }
+}
+
+// Nodes are in pre-order and nested: each lies inside its parent and its subtree.
+void expect_tree_shape(const Index& ix) {
+  const auto nodes = ix.nodes();
+  ASSERT_FALSE(nodes.empty());
+  EXPECT_EQ(nodes[0].kind, NodeKind::root);
+  EXPECT_EQ(nodes[0].end, ix.data().size());
+  EXPECT_EQ(nodes[0].subtree_end, nodes.size());
+  for (uint32_t i = 1; i < nodes.size(); ++i) {
+    const Node& n = nodes[i];
+    const Node& p = nodes[n.parent];
+    ASSERT_LT(n.parent, i);
+    EXPECT_LE(p.payload, n.begin);
+    EXPECT_LE(n.end, p.end);
+    EXPECT_LT(n.begin, n.header);
+    EXPECT_LT(n.header, n.payload);
+    EXPECT_LE(n.payload, n.end);
+    EXPECT_LE(n.subtree_end, p.subtree_end);
+    EXPECT_GT(n.subtree_end, i);
+  }
+}
+
+template <typename Req>
+Bytes serialized(const Req& req) {
+  return Bytes::adopt(req.SerializeAsString());
+}
+
+TEST(IndexProperty, MetricsAgreeWithLibprotobuf) {
+  Index ix;
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    SCOPED_TRACE(seed);
+    const auto req = random_metrics(seed);
+    ASSERT_TRUE(ix.build(Signal::metrics, serialized(req)));
+    expect_tree_shape(ix);
+    uint32_t r = 0, s = 0, m = 0, p = 0;
+    uint64_t items = 0;
+    ASSERT_EQ(ix.resources().size(), static_cast<size_t>(req.resource_metrics_size()));
+    for (const auto& rm : req.resource_metrics()) {
+      const ResourceEntry& re = ix.resources()[r++];
+      EXPECT_EQ(re.resource_node != kNone, rm.has_resource());
+      expect_attrs(ix, re.attrs, rm.resource().attributes());
+      EXPECT_EQ(re.scope_count, static_cast<uint32_t>(rm.scope_metrics_size()));
+      for (const auto& sm : rm.scope_metrics()) {
+        ASSERT_LT(s, ix.scopes().size());
+        const ScopeEntry& se = ix.scopes()[s++];
+        EXPECT_EQ(se.resource, r - 1);
+        EXPECT_EQ(se.scope_node != kNone, sm.has_scope());
+        EXPECT_EQ(se.name, sm.scope().name());
+        EXPECT_EQ(se.version, sm.scope().version());
+        expect_attrs(ix, se.attrs, sm.scope().attributes());
+        EXPECT_EQ(se.item_count, static_cast<uint32_t>(sm.metrics_size()));
+        EXPECT_EQ(se.first_item, m);
+        for (const auto& metric : sm.metrics()) {
+          ASSERT_LT(m, ix.metrics().size());
+          const MetricEntry& me = ix.metrics()[m++];
+          EXPECT_EQ(me.name, metric.name());
+          EXPECT_EQ(me.description, metric.description());
+          EXPECT_EQ(me.unit, metric.unit());
+          EXPECT_EQ(me.scope, s - 1);
+          EXPECT_EQ(me.name_node == kNone, metric.name().empty());
+          EXPECT_EQ(me.first_point, p);
+          using M = opentelemetry::proto::metrics::v1::Metric;
+          auto check_points = [&](const auto& points, MetricType type) {
+            EXPECT_EQ(me.type, type);
+            ASSERT_EQ(me.point_count, static_cast<uint32_t>(points.size()));
+            for (const auto& dp : points) {
+              const DataPointEntry& pe = ix.data_points()[p++];
+              EXPECT_EQ(pe.metric, m - 1);
+              EXPECT_EQ(pe.start_time_unix_nano, dp.start_time_unix_nano());
+              EXPECT_EQ(pe.time_unix_nano, dp.time_unix_nano());
+              expect_attrs(ix, pe.attrs, dp.attributes());
+              ++items;
+            }
+          };
+          switch (metric.data_case()) {
+            case M::kGauge: check_points(metric.gauge().data_points(), MetricType::gauge); break;
+            case M::kSum: check_points(metric.sum().data_points(), MetricType::sum); break;
+            case M::kHistogram:
+              check_points(metric.histogram().data_points(), MetricType::histogram);
+              break;
+            case M::kExponentialHistogram:
+              check_points(metric.exponential_histogram().data_points(),
+                           MetricType::exponential_histogram);
+              break;
+            case M::kSummary: check_points(metric.summary().data_points(), MetricType::summary); break;
+            case M::DATA_NOT_SET:
+              EXPECT_EQ(me.type, MetricType::none);
+              EXPECT_EQ(me.data_node, kNone);
+              break;
+          }
+        }
+      }
+    }
+    EXPECT_EQ(s, ix.scopes().size());
+    EXPECT_EQ(m, ix.metrics().size());
+    EXPECT_EQ(p, ix.data_points().size());
+    EXPECT_EQ(ix.item_count(), items);
+  }
+}
+
+TEST(IndexProperty, TracesAgreeWithLibprotobuf) {
+  Index ix;
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    SCOPED_TRACE(seed);
+    const auto req = random_traces(seed);
+    ASSERT_TRUE(ix.build(Signal::traces, serialized(req)));
+    expect_tree_shape(ix);
+    uint32_t r = 0, s = 0, sp = 0, ev = 0, ln = 0;
+    ASSERT_EQ(ix.resources().size(), static_cast<size_t>(req.resource_spans_size()));
+    for (const auto& rs : req.resource_spans()) {
+      const ResourceEntry& re = ix.resources()[r++];
+      expect_attrs(ix, re.attrs, rs.resource().attributes());
+      for (const auto& ss : rs.scope_spans()) {
+        const ScopeEntry& se = ix.scopes()[s++];
+        EXPECT_EQ(se.name, ss.scope().name());
+        expect_attrs(ix, se.attrs, ss.scope().attributes());
+        EXPECT_EQ(se.item_count, static_cast<uint32_t>(ss.spans_size()));
+        for (const auto& span : ss.spans()) {
+          ASSERT_LT(sp, ix.spans().size());
+          const SpanEntry& e = ix.spans()[sp++];
+          EXPECT_EQ(e.scope, s - 1);
+          EXPECT_EQ(e.trace_id, span.trace_id());
+          EXPECT_EQ(e.span_id, span.span_id());
+          EXPECT_EQ(e.parent_span_id, span.parent_span_id());
+          EXPECT_EQ(e.name, span.name());
+          EXPECT_EQ(e.kind, static_cast<int32_t>(span.kind()));
+          expect_attrs(ix, e.attrs, span.attributes());
+          ASSERT_EQ(e.event_count, static_cast<uint32_t>(span.events_size()));
+          ASSERT_EQ(e.link_count, static_cast<uint32_t>(span.links_size()));
+          EXPECT_EQ(e.first_event, ev);
+          EXPECT_EQ(e.first_link, ln);
+          for (const auto& event : span.events()) {
+            const SpanEventEntry& ee = ix.span_events()[ev++];
+            EXPECT_EQ(ee.span, sp - 1);
+            EXPECT_EQ(ee.name, event.name());
+            expect_attrs(ix, ee.attrs, event.attributes());
+          }
+          for (const auto& link : span.links()) {
+            const SpanLinkEntry& le = ix.span_links()[ln++];
+            EXPECT_EQ(le.span, sp - 1);
+            EXPECT_EQ(le.trace_id, link.trace_id());
+            EXPECT_EQ(le.span_id, link.span_id());
+            expect_attrs(ix, le.attrs, link.attributes());
+          }
+        }
+      }
+    }
+    EXPECT_EQ(sp, ix.spans().size());
+    EXPECT_EQ(ev, ix.span_events().size());
+    EXPECT_EQ(ln, ix.span_links().size());
+    EXPECT_EQ(ix.item_count(), sp);
+  }
+}
+
+TEST(IndexProperty, LogsAgreeWithLibprotobuf) {
+  Index ix;
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    SCOPED_TRACE(seed);
+    const auto req = random_logs(seed);
+    ASSERT_TRUE(ix.build(Signal::logs, serialized(req)));
+    expect_tree_shape(ix);
+    uint32_t s = 0, l = 0;
+    for (const auto& rl : req.resource_logs()) {
+      for (const auto& sl : rl.scope_logs()) {
+        const ScopeEntry& se = ix.scopes()[s++];
+        expect_attrs(ix, se.attrs, sl.scope().attributes());
+        for (const auto& log : sl.log_records()) {
+          ASSERT_LT(l, ix.log_records().size());
+          const LogRecordEntry& e = ix.log_records()[l++];
+          EXPECT_EQ(e.scope, s - 1);
+          EXPECT_EQ(e.severity_number, static_cast<int32_t>(log.severity_number()));
+          EXPECT_EQ(e.severity_text, log.severity_text());
+          EXPECT_EQ(e.body_node != kNone, log.has_body());
+          EXPECT_EQ(e.body, log.body().SerializeAsString());
+          EXPECT_EQ(e.body_type, type_of(log.body()));
+          if (log.body().has_string_value()) {
+            EXPECT_EQ(e.body_scalar, log.body().string_value());
+          }
+          EXPECT_EQ(e.trace_id, log.trace_id());
+          EXPECT_EQ(e.span_id, log.span_id());
+          expect_attrs(ix, e.attrs, log.attributes());
+        }
+      }
+    }
+    EXPECT_EQ(s, ix.scopes().size());
+    EXPECT_EQ(l, ix.log_records().size());
+    EXPECT_EQ(ix.item_count(), l);
+  }
+}
+
+// The size knob scales requests up; the index still agrees on the item count.
+TEST(IndexProperty, LargeRequestsCountItems) {
+  Index ix;
+  const auto opts = testing::RandomOptions{}.scaled(4);
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    const auto req = random_traces(seed, opts);
+    ASSERT_TRUE(ix.build(Signal::traces, serialized(req)));
+    uint64_t spans = 0;
+    for (const auto& rs : req.resource_spans())
+      for (const auto& ss : rs.scope_spans()) spans += static_cast<uint64_t>(ss.spans_size());
+    EXPECT_EQ(ix.item_count(), spans);
+  }
+}
+
+// Views point into the buffer the index was given, not into a copy.
+TEST(IndexProperty, ViewsPointIntoTheInputBuffer) {
+  Index ix;
+  const Bytes in = Bytes::adopt(testing::random_request_bytes(Signal::logs, 7));
+  ASSERT_TRUE(ix.build(Signal::logs, in));
+  EXPECT_TRUE(ix.bytes().same_storage(in));
+  for (const Attribute& a : ix.attributes()) {
+    if (a.key.empty()) continue;  // an absent key is an empty view with no storage
+    EXPECT_GE(a.key.data(), in.data());
+    EXPECT_LE(a.key.data() + a.key.size(), in.data() + in.size());
+  }
+}
+
+TEST(IndexProperty, EmptyBufferIsAnEmptyRequest) {
+  Index ix;
+  ASSERT_TRUE(ix.build(Signal::metrics, Bytes()));
+  EXPECT_EQ(ix.item_count(), 0u);
+  EXPECT_EQ(ix.nodes().size(), 1u);
+}
+
+}  // namespace
+}  // namespace otlpgate::otlp

@@ -1,0 +1,181 @@
+// DedupStage: duplicates are dropped, distinct points are never dropped.
+#include "filters/dedup.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/filters/stage_test_util.h"
+
+namespace otlpgate::filters::testing {
+namespace {
+
+struct FakeClock {
+  std::shared_ptr<std::atomic<uint64_t>> ns = std::make_shared<std::atomic<uint64_t>>(1);
+  DedupStage::Clock fn() const {
+    auto p = ns;
+    return [p] { return p->load(); };
+  }
+  void advance(std::chrono::nanoseconds d) { ns->fetch_add(static_cast<uint64_t>(d.count())); }
+};
+
+std::unique_ptr<DedupStage> dedup(const std::string& yaml, const FakeClock& clock) {
+  std::string err;
+  auto s = DedupStage::create(processor("dedup/t", yaml), &err, clock.fn());
+  EXPECT_TRUE(s) << err;
+  return s;
+}
+
+MetricsRequest batch() {
+  return metrics_request({{"cpu", {{{{"core", "0"}}, 0.5, 1000}, {{{"core", "1"}}, 0.7, 1000}}},
+                          {"mem", {{{}, 42, 1000}}}},
+                         {{"service.name", "node"}});
+}
+
+TEST(DedupTest, SameBatchTwiceArrivesOnce) {
+  FakeClock clock;
+  auto st = dedup("mode: exact\n", clock);
+  MetricsRequest first;
+  EXPECT_TRUE(run(*st, batch(), &first).same_storage) << "first sighting passes untouched";
+  EXPECT_EQ(point_count(first), 3u);
+  auto second = run(*st, batch());
+  EXPECT_EQ(point_count(second), 0u);
+  EXPECT_EQ(second.resource_metrics_size(), 0);
+  EXPECT_EQ(counter(*st, "items_dropped{reason=\"duplicate\"}"), 3u);
+  EXPECT_EQ(counter(*st, "dedup_window_keys"), 3u);
+}
+
+TEST(DedupTest, NewTimeOrValueIsNotADuplicate) {
+  FakeClock clock;
+  auto st = dedup("", clock);
+  run(*st, metrics_request({{"cpu", {{{{"core", "0"}}, 0.5, 1000}}}}));
+  auto later = run(*st, metrics_request({{"cpu", {{{{"core", "0"}}, 0.5, 2000}}}}));
+  auto other_value = run(*st, metrics_request({{"cpu", {{{{"core", "0"}}, 0.6, 1000}}}}));
+  auto other_start = run(*st, metrics_request({{"cpu", {{{{"core", "0"}}, 0.5, 1000, 5}}}}));
+  auto other_series = run(*st, metrics_request({{"cpu", {{{{"core", "1"}}, 0.5, 1000}}}}));
+  auto other_name = run(*st, metrics_request({{"cpu2", {{{{"core", "0"}}, 0.5, 1000}}}}));
+  auto other_resource =
+      run(*st, metrics_request({{"cpu", {{{{"core", "0"}}, 0.5, 1000}}}}, {{"host", "b"}}));
+  for (const auto* r :
+       {&later, &other_value, &other_start, &other_series, &other_name, &other_resource})
+    EXPECT_EQ(point_count(*r), 1u);
+}
+
+TEST(DedupTest, DuplicatesInsideOneRequestAndAttributeOrder) {
+  FakeClock clock;
+  auto st = dedup("", clock);
+  auto out = run(*st, metrics_request({{"m",
+                                        {{{{"a", "1"}, {"b", "2"}}, 1, 10},
+                                         {{{"b", "2"}, {"a", "1"}}, 1, 10},
+                                         {{{"a", "1"}, {"b", "2"}}, 2, 10}}}}));
+  EXPECT_EQ(point_count(out), 2u);
+}
+
+TEST(DedupTest, ScopeVersionIsPartOfTheSeries) {
+  FakeClock clock;
+  auto st = dedup("", clock);
+  MetricsRequest a, b;
+  add_resource(a, {}, {{"m", {{}}}}, "lib", "1.0");
+  add_resource(b, {}, {{"m", {{}}}}, "lib", "2.0");
+  run(*st, a);
+  EXPECT_EQ(point_count(run(*st, b)), 1u);
+}
+
+TEST(DedupTest, WindowExpires) {
+  FakeClock clock;
+  auto st = dedup("window: 10m\n", clock);
+  run(*st, batch());
+  clock.advance(std::chrono::minutes(9));
+  EXPECT_EQ(point_count(run(*st, batch())), 0u) << "still inside the window";
+  clock.advance(std::chrono::minutes(15));
+  EXPECT_EQ(point_count(run(*st, batch())), 3u) << "forgotten after the window";
+}
+
+TEST(DedupTest, AnEarlierClockReadingFromAnotherThreadForgetsNothing) {
+  // Threads read the clock before taking a shard's lock, so a shard can see time step back a bit.
+  FakeClock clock;
+  clock.advance(std::chrono::hours(1));
+  auto st = dedup("window: 10m\n", clock);
+  run(*st, batch());
+  clock.ns->fetch_sub(1);
+  EXPECT_EQ(point_count(run(*st, batch())), 0u);
+}
+
+TEST(DedupTest, ReplicasModeIgnoresTheReplicaAttribute) {
+  FakeClock clock;
+  auto st = dedup("mode: replicas\nignore_attributes: [replica, collector.id]\n", clock);
+  auto a = run(*st, metrics_request({{"up", {{{{"replica", "a"}, {"job", "x"}}, 1, 5}}}},
+                                    {{"collector.id", "c1"}}));
+  auto b = run(*st, metrics_request({{"up", {{{{"replica", "b"}, {"job", "x"}}, 1, 5}}}},
+                                    {{"collector.id", "c2"}}));
+  auto other_job = run(*st, metrics_request({{"up", {{{{"replica", "b"}, {"job", "y"}}, 1, 5}}}}));
+  EXPECT_EQ(point_count(a), 1u) << "first come is forwarded";
+  EXPECT_EQ(point_count(b), 0u) << "the other replica's copy is dropped";
+  EXPECT_EQ(point_count(other_job), 1u);
+}
+
+TEST(DedupTest, ExactModeKeepsReplicasApart) {
+  FakeClock clock;
+  auto st = dedup("mode: exact\n", clock);
+  run(*st, metrics_request({{"up", {{{{"replica", "a"}}, 1, 5}}}}));
+  EXPECT_EQ(point_count(run(*st, metrics_request({{"up", {{{{"replica", "b"}}, 1, 5}}}}))), 1u);
+}
+
+TEST(DedupTest, MaxSeriesBoundsMemoryWithoutFalseDrops) {
+  FakeClock clock;
+  auto st = dedup("max_series: 2048\n", clock);
+  // 20000 distinct points: far over the bound; none may be dropped, and the window stays bounded.
+  for (int batch_no = 0; batch_no < 20; ++batch_no) {
+    std::vector<Point> pts;
+    for (int i = 0; i < 1000; ++i)
+      pts.push_back({{{"i", std::to_string(batch_no * 1000 + i)}}, 1, 1});
+    EXPECT_EQ(point_count(run(*st, metrics_request({{"m", pts}}))), 1000u);
+  }
+  EXPECT_LE(counter(*st, "dedup_window_keys"), 2048u + 64u * 8u);
+  EXPECT_GT(counter(*st, "dedup_window_evictions{reason=\"max_series\"}"), 0u);
+}
+
+TEST(DedupTest, ConcurrentSendersForwardEachPointOnce) {
+  FakeClock clock;
+  auto st = dedup("", clock);
+  std::vector<Point> pts;
+  for (int i = 0; i < 500; ++i) pts.push_back({{{"i", std::to_string(i)}}, 1, 1});
+  const MetricsRequest req = metrics_request({{"m", pts}});
+  std::atomic<std::size_t> forwarded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int k = 0; k < 3; ++k) forwarded += point_count(run(*st, req));
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(forwarded.load(), 500u);
+}
+
+TEST(DedupTest, OtherSignalsPassUntouched) {
+  FakeClock clock;
+  auto st = dedup("", clock);
+  LogsRequest logs;
+  logs.add_resource_logs()->add_scope_logs()->add_log_records()->mutable_body()->set_string_value(
+      "x");
+  LogsRequest out;
+  EXPECT_TRUE(run(*st, logs, &out).same_storage);
+  EXPECT_TRUE(run(*st, logs, &out).same_storage);
+}
+
+TEST(DedupTest, ConfigErrors) {
+  EXPECT_NE(stage_error("dedup/t", "mode: replicas\n")
+                .find("processors.dedup/t.ignore_attributes: required"),
+            std::string::npos);
+  EXPECT_NE(
+      stage_error("dedup/t", "ignore_attributes: [replica]\n").find("only with mode: replicas"),
+      std::string::npos);
+  EXPECT_NE(stage_error("dedup/t", "window: soon\n")
+                .find("processors.dedup/t.window: expected a duration"),
+            std::string::npos);
+  EXPECT_NE(stage_error("dedup/t", "mode: fuzzy\n").find("expected one of exact, replicas"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace otlpgate::filters::testing
