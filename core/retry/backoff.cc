@@ -5,11 +5,24 @@
 #include <cmath>
 
 namespace otlpgate::retry {
+namespace {
+
+// A fresh seed per Backoff without a std::random_device read per request (which costs a
+// syscall-sized initialisation): one random_device read per thread, then SplitMix64 steps.
+uint64_t next_seed() {
+  thread_local uint64_t state = (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
 
 Backoff::Backoff(const config::RetryOnFailure& cfg, uint64_t seed)
     : cfg_(cfg),
       current_(std::max(cfg.initial_interval, Millis(0))),
-      rng_(seed ? seed : std::random_device{}()) {}
+      rng_(seed ? seed : next_seed()) {}
 
 Millis Backoff::jitter(Millis interval, double factor, double u) {
   factor = std::clamp(factor, 0.0, 1.0);
