@@ -123,10 +123,15 @@ std::unique_ptr<DedupStage> DedupStage::create(const config::Processor& p, std::
   st->table_mask_ = slots - 1;
   st->clock_ = clock ? std::move(clock) : Clock(steady_ns);
   st->shards_ = std::make_unique<Shard[]>(kShards);
-  st->c_seen_ = st->counters_.add("items_seen");
-  st->c_dups_ = st->counters_.add("items_dropped{reason=\"duplicate\"}");
-  st->c_size_ = st->counters_.add("dedup_window_keys");
-  st->c_evicted_ = st->counters_.add("dedup_window_evictions{reason=\"max_series\"}");
+  st->c_seen_ = st->counters_.add_seen();
+  st->c_dups_ = st->counters_.add_dropped("duplicate");
+  st->c_size_ = st->counters_.add("dedup_window_keys",
+                                  "Data point keys the dedup window currently remembers.", {},
+                                  CounterSet::Kind::gauge);
+  st->c_evicted_ = st->counters_.add(
+      "dedup_window_evictions",
+      "Keys the dedup window forgot before their time because max_series was reached.",
+      {{"reason", "max_series"}});
   return st;
 }
 
@@ -181,6 +186,8 @@ bool DedupStage::seen_locked(Shard& s, const Key& k, uint64_t now, int64_t& size
 }
 
 void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
+  std::vector<Remembered>& remembered = remembered_.local();
+  remembered.clear();  // what an earlier request taught is kept for good once another comes
   if (ix.signal() != Signal::metrics) return;
   counters_.bump(c_seen_, ix.data_points().size());
   if (ix.data_points().empty()) return;
@@ -249,13 +256,63 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
       if (seen_locked(shard, p.key, now, size_delta, evictions)) {
         edits.drop(p.node);
         ++dups;
+      } else {
+        remembered.push_back({p.key, static_cast<uint32_t>(sh)});
       }
     }
   }
   counters_.bump(c_dups_, dups);
   counters_.bump(c_evicted_, evictions);
+  publish_size(size_delta);
+}
+
+void DedupStage::finish(bool accepted) {
+  std::vector<Remembered>& remembered = remembered_.local();
+  if (!accepted && !remembered.empty()) {
+    int64_t size_delta = 0;
+    for (std::size_t i = 0; i < remembered.size();) {
+      Shard& shard = shards_[remembered[i].shard];
+      std::lock_guard<std::mutex> lock(shard.mu);
+      const uint32_t sh = remembered[i].shard;
+      for (; i < remembered.size() && remembered[i].shard == sh; ++i)
+        forget_locked(shard, remembered[i].key, size_delta);
+    }
+    publish_size(size_delta);
+  }
+  remembered.clear();
+}
+
+void DedupStage::forget_locked(Shard& s, const Key& k, int64_t& size_delta) {
+  if (!s.started) return;
+  for (std::size_t b = 0; b < kBuckets; ++b) {
+    if (s.counts[b] == 0) continue;
+    std::vector<Key>& t = s.tables[b];
+    std::size_t i = k.lo & table_mask_;
+    while (!(t[i].lo == k.lo && t[i].hi == k.hi)) {
+      if (t[i].lo == 0 && t[i].hi == 0) break;
+      i = (i + 1) & table_mask_;
+    }
+    if (t[i].lo == 0 && t[i].hi == 0) continue;
+    // Backward-shift deletion: move later keys of the probe run into the hole unless their home
+    // slot lies cyclically in (hole, j], so every key stays reachable from its home slot.
+    for (std::size_t j = (i + 1) & table_mask_; t[j].lo != 0 || t[j].hi != 0;
+         j = (j + 1) & table_mask_) {
+      const std::size_t home = t[j].lo & table_mask_;
+      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (stays) continue;
+      t[i] = t[j];
+      i = j;
+    }
+    t[i] = Key{};
+    --s.counts[b];
+    --size_delta;
+    return;  // a key lives in one bucket only
+  }
+}
+
+void DedupStage::publish_size(int64_t size_delta) {
   const int64_t size = size_.fetch_add(size_delta, std::memory_order_relaxed) + size_delta;
-  counters_.set(c_size_, static_cast<uint64_t>(std::max<int64_t>(0, size)));
+  counters_.set(c_size_, std::max<int64_t>(0, size));
 }
 
 }  // namespace otlpgate::filters

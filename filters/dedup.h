@@ -11,6 +11,7 @@
 
 #include "core/config/config.h"
 #include "filters/counted_stage.h"
+#include "filters/per_thread.h"
 #include "filters/string_matcher.h"
 
 namespace otlpgate::filters {
@@ -33,6 +34,11 @@ namespace otlpgate::filters {
 // `window` and at most 4/3 of it. When a shard's current bucket is full (max_series reached),
 // its oldest bucket is forgotten early and counted as an eviction: memory stays bounded and a
 // point is never dropped by mistake; at worst a duplicate gets through.
+//
+// A point is remembered when process() first sees it (so a copy arriving at the same moment from
+// another replica is caught), and forgotten again by finish(false) when the runtime could not
+// queue the request: the sender's retry must not be taken for a duplicate of a point that was
+// never forwarded.
 class DedupStage final : public CountedStage {
  public:
   using Clock = std::function<uint64_t()>;  // nanoseconds, monotonic
@@ -42,6 +48,7 @@ class DedupStage final : public CountedStage {
                                             Clock clock = {});
 
   void process(const otlp::Index& request, otlp::Edits& edits) override;
+  void finish(bool accepted) override;
   std::string_view name() const override { return id_; }
 
   struct Key {
@@ -61,9 +68,18 @@ class DedupStage final : public CountedStage {
     bool started = false;
   };
 
+  // A key this thread's last process() added, for finish(false) to take back.
+  struct Remembered {
+    Key key;
+    uint32_t shard;
+  };
+
   // True when `k` was seen within the window; otherwise remembers it. Caller holds s.mu.
   bool seen_locked(Shard& s, const Key& k, uint64_t now, int64_t& size_delta, uint64_t& evictions);
+  // Takes `k` back out of whichever bucket holds it, if any. Caller holds s.mu.
+  void forget_locked(Shard& s, const Key& k, int64_t& size_delta);
   void rotate(Shard& s, uint64_t now, int64_t& size_delta);
+  void publish_size(int64_t size_delta);
 
   std::string id_;
   bool replicas_ = false;
@@ -75,6 +91,7 @@ class DedupStage final : public CountedStage {
   std::size_t table_mask_ = 0;  // slots per bucket table - 1
   Clock clock_;
   std::unique_ptr<Shard[]> shards_;
+  PerThread<std::vector<Remembered>> remembered_;  // in shard order
   std::atomic<int64_t> size_{0};
   std::size_t c_seen_ = 0, c_dups_ = 0, c_size_ = 0, c_evicted_ = 0;
 };

@@ -238,9 +238,9 @@ std::unique_ptr<FilterStage> FilterStage::create(const config::Processor& p, std
                                      s.rules->exclude, err))
       return nullptr;
   }
-  st->c_seen_ = st->counters_.add("items_seen");
-  st->c_drop_include_ = st->counters_.add("items_dropped{reason=\"not_included\"}");
-  st->c_drop_exclude_ = st->counters_.add("items_dropped{reason=\"excluded\"}");
+  st->c_seen_ = st->counters_.add_seen();
+  st->c_drop_include_ = st->counters_.add_dropped("not_included");
+  st->c_drop_exclude_ = st->counters_.add_dropped("excluded");
   return st;
 }
 

@@ -2,7 +2,9 @@
 // regex as the fast path for the common case of nothing to mask.
 #include "filters/redact.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -54,6 +56,7 @@ bool luhn_ok(std::string_view s) {
 }
 
 thread_local std::string t_text, t_masked, t_tmp, t_value;
+thread_local std::vector<uint32_t> t_edited;  // item nodes edited in this request (may repeat)
 
 }  // namespace
 
@@ -152,10 +155,13 @@ std::unique_ptr<RedactStage> RedactStage::create(const config::Processor& p, std
     st->patterns_.push_back(std::move(pat));
     return true;
   };
-  st->c_seen_ = st->counters_.add("items_seen");
+  st->c_seen_ = st->counters_.add_seen();
+  st->c_edited_ = st->counters_.add_edited();
   for (std::size_t i = 2; i < 7; ++i)  // ignored keys are never redacted: no counter
-    st->c_rule_[i] =
-        st->counters_.add(std::string("attributes_redacted{rule=\"") + kRuleNames[i] + "\"}");
+    st->c_rule_[i] = st->counters_.add("attributes_redacted",
+                                       "Attributes a redact stage deleted, hashed or masked whole, "
+                                       "by the rule that named the key.",
+                                       {{"rule", kRuleNames[i]}});
   if (!list("builtin_patterns", xs)) return nullptr;
   for (std::size_t i = 0; i < xs.size(); ++i) {
     const Builtin* b = nullptr;
@@ -174,7 +180,9 @@ std::unique_ptr<RedactStage> RedactStage::create(const config::Processor& p, std
                      "blocked_values[" + std::to_string(i) + "]"))
       return nullptr;
   for (Pattern& pat : st->patterns_)
-    pat.counter = st->counters_.add("values_masked{pattern=\"" + pat.name + "\"}");
+    pat.counter = st->counters_.add(
+        "values_masked", "Values (attributes, log bodies) in which a redact pattern masked text.",
+        {{"pattern", pat.name}});
   if (!all.empty()) {
     opts.set_never_capture(true);
     st->any_pattern_ = std::make_unique<RE2>(all, opts);
@@ -263,17 +271,20 @@ void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     per_pattern = per_pattern_heap.data();
   }
   const auto nodes = ix.nodes();
+  std::vector<uint32_t>& edited = t_edited;
+  edited.clear();
   for (const otlp::Attribute& a : ix.attributes()) {
-    const otlp::NodeKind owner = nodes[nodes[a.node].parent].kind;
-    const int level = owner == otlp::NodeKind::resource ? 0
-                      : owner == otlp::NodeKind::scope  ? 1
-                                                        : 2;
+    const uint32_t owner = nodes[a.node].parent;
+    const otlp::NodeKind owner_kind = nodes[owner].kind;
+    const int level = owner_kind == otlp::NodeKind::resource ? 0
+                      : owner_kind == otlp::NodeKind::scope  ? 1
+                                                             : 2;
     if (!levels_[level]) continue;
     const uint32_t action =
         DecisionCache::get(cache, a.key, [this](std::string_view k) { return decide(k); });
     switch (action) {
       case kIgnore:
-        break;
+        continue;
       case kDeleteExact:
       case kDeletePattern:
       case kDeleteNotAllowed:
@@ -296,13 +307,19 @@ void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
         ++by_rule[action];
         break;
       default:
-        if (a.type == otlp::ValueType::string && mask_value(a.scalar, t_masked, per_pattern)) {
-          t_value.clear();
-          append_any_value_string(t_value, t_masked);
-          edits.set_attribute_value(a, t_value);
-        }
+        if (a.type != otlp::ValueType::string || !mask_value(a.scalar, t_masked, per_pattern))
+          continue;
+        t_value.clear();
+        append_any_value_string(t_value, t_masked);
+        edits.set_attribute_value(a, t_value);
         break;
     }
+    // An item edited: a span event's or link's attributes count for their span.
+    if (level == 2)
+      edited.push_back(owner_kind == otlp::NodeKind::span_event ||
+                               owner_kind == otlp::NodeKind::span_link
+                           ? nodes[owner].parent
+                           : owner);
   }
   if (log_bodies_ && any_pattern_ && ix.signal() == Signal::logs) {
     for (const otlp::LogRecordEntry& l : ix.log_records()) {
@@ -311,8 +328,12 @@ void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
       t_value.clear();
       append_any_value_string(t_value, t_masked);
       edits.set_log_body(l, t_value);
+      edited.push_back(l.node);
     }
   }
+  std::sort(edited.begin(), edited.end());
+  counters_.bump(c_edited_,
+                 static_cast<uint64_t>(std::unique(edited.begin(), edited.end()) - edited.begin()));
   for (std::size_t i = 2; i < 7; ++i) counters_.bump(c_rule_[i], by_rule[i]);
   for (std::size_t i = 0; i < patterns_.size(); ++i)
     counters_.bump(patterns_[i].counter, per_pattern[i]);

@@ -76,7 +76,7 @@ class RedactStage final : public CountedStage {
   std::string mask_ = "****";
   bool log_bodies_ = true;
   DecisionCache key_cache_;
-  std::size_t c_seen_ = 0, c_rule_[7] = {};
+  std::size_t c_seen_ = 0, c_edited_ = 0, c_rule_[7] = {};
 };
 
 }  // namespace otlpgate::filters

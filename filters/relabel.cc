@@ -207,11 +207,40 @@ void label_payload(const otlp::Index& ix, Label& l, std::string& out) {
     append_any_value_string(out, l.value);
 }
 
-bool full_match(const RE2& re, std::string_view s, std::vector<re2::StringPiece>& groups) {
-  const int n = re.NumberOfCapturingGroups() + 1;
+// Without `capture` RE2 only answers yes or no (its DFA, which allocates nothing once warm);
+// with it, `groups` receive the submatches.
+bool full_match(const RE2& re, std::string_view s, std::vector<re2::StringPiece>& groups,
+                bool capture) {
+  const int n = capture ? re.NumberOfCapturingGroups() + 1 : 0;
   if (groups.size() < static_cast<std::size_t>(n)) groups.resize(static_cast<std::size_t>(n));
   return re.Match(re2::StringPiece(s.data(), s.size()), 0, s.size(), RE2::ANCHOR_BOTH,
                   groups.data(), n);
+}
+
+using MatchMemo = RelabelStage::MatchMemo;
+
+// A capturing full match that remembers each input it saw and where the submatches were (a
+// bounded map per rule and thread): the points of a metric give a rule the same __name__ again
+// and again, and RE2 allocates to find submatches.
+bool memo_match(const RE2& re, MatchMemo& memo, const std::string& in,
+                std::vector<re2::StringPiece>& groups) {
+  const std::size_t n = static_cast<std::size_t>(re.NumberOfCapturingGroups()) + 1;
+  if (groups.size() < n) groups.resize(n);
+  auto it = memo.find(std::string_view(in));
+  if (it == memo.end()) {
+    RelabelStage::MatchSpans m;
+    m.matched = full_match(re, in, groups, true);
+    for (std::size_t i = 0; m.matched && i < n; ++i)
+      m.spans.emplace_back(groups[i].data() ? groups[i].data() - in.data() : -1, groups[i].size());
+    if (memo.size() >= RelabelStage::kMemoEntries) memo.clear();
+    return memo.emplace(in, std::move(m)).first->second.matched;
+  }
+  const RelabelStage::MatchSpans& m = it->second;
+  for (std::size_t i = 0; m.matched && i < n; ++i)
+    groups[i] = m.spans[i].first < 0
+                    ? re2::StringPiece()
+                    : re2::StringPiece(in.data() + m.spans[i].first, m.spans[i].second);
+  return m.matched;
 }
 
 uint64_t hashmod(std::string_view s, uint64_t modulus) {
@@ -228,11 +257,14 @@ using Action = RelabelStage::Action;
 
 // Prometheus relabel.Process over one label set; false when the series is dropped. `wrote` is
 // set when any rule set or deleted a label (even one that was absent).
-bool apply_rules(const std::vector<Rule>& rules, Scratch& s, bool* wrote = nullptr) {
+bool apply_rules(const std::vector<Rule>& rules, Scratch& s, std::vector<MatchMemo>& memo,
+                 bool* wrote = nullptr) {
   LabelSet& ls = s.labels;
   bool dummy = false;
   bool& w = wrote ? *wrote : dummy;
-  for (const Rule& r : rules) {
+  memo.resize(rules.size());
+  for (std::size_t ri = 0; ri < rules.size(); ++ri) {
+    const Rule& r = rules[ri];
     s.val.clear();
     for (std::size_t i = 0; i < r.source_labels.size(); ++i) {
       if (i) s.val += r.separator;
@@ -241,7 +273,9 @@ bool apply_rules(const std::vector<Rule>& rules, Scratch& s, bool* wrote = nullp
     const int ng = r.re->NumberOfCapturingGroups() + 1;
     switch (r.action) {
       case Action::replace: {
-        if (!full_match(*r.re, s.val, s.groups)) break;
+        if (!(r.captures ? memo_match(*r.re, memo[ri], s.val, s.groups)
+                         : full_match(*r.re, s.val, s.groups, false)))
+          break;
         s.target.clear();
         expand_template(r.target_label, s.groups.data(), ng, r.named_groups, s.target);
         if (s.target.empty()) break;  // not a valid label name
@@ -252,10 +286,10 @@ bool apply_rules(const std::vector<Rule>& rules, Scratch& s, bool* wrote = nullp
         break;
       }
       case Action::keep:
-        if (!full_match(*r.re, s.val, s.groups)) return false;
+        if (!full_match(*r.re, s.val, s.groups, false)) return false;
         break;
       case Action::drop:
-        if (full_match(*r.re, s.val, s.groups)) return false;
+        if (full_match(*r.re, s.val, s.groups, false)) return false;
         break;
       case Action::keepequal:
         if (ls.get(r.target_label) != s.val) return false;
@@ -287,7 +321,7 @@ bool apply_rules(const std::vector<Rule>& rules, Scratch& s, bool* wrote = nullp
         for (std::size_t i = 0; i < n; ++i) {
           if (ls[i].deleted) continue;
           s.tmp = ls[i].name;
-          if (!full_match(*r.re, s.tmp, s.groups)) continue;
+          if (!full_match(*r.re, s.tmp, s.groups, r.captures)) continue;
           s.res.clear();
           expand_template(r.replacement, s.groups.data(), ng, r.named_groups, s.res);
           if (s.res.empty()) continue;
@@ -301,7 +335,7 @@ bool apply_rules(const std::vector<Rule>& rules, Scratch& s, bool* wrote = nullp
         for (std::size_t i = 0; i < ls.size(); ++i) {
           if (ls[i].deleted) continue;
           s.tmp = ls[i].name;
-          const bool m = full_match(*r.re, s.tmp, s.groups);
+          const bool m = full_match(*r.re, s.tmp, s.groups, false);
           if (m == (r.action == Action::labeldrop)) ls[i].deleted = true;
         }
         break;
@@ -490,6 +524,8 @@ std::unique_ptr<RelabelStage> RelabelStage::create(const config::Processor& p, s
                       "invalid regular expression \"" + regex + "\": " + rule.re->error()),
                nullptr;
       rule.named_groups = rule.re->NamedCapturingGroups();
+      rule.captures = rule.replacement.find('$') != std::string::npos ||
+                      rule.target_label.find('$') != std::string::npos;
       const Action a = rule.action;
       const bool needs_target = a == Action::replace || a == Action::hashmod ||
                                 a == Action::lowercase || a == Action::uppercase ||
@@ -563,12 +599,14 @@ std::unique_ptr<RelabelStage> RelabelStage::create(const config::Processor& p, s
       st->actions_.push_back(std::move(a));
     }
   }
-  st->c_seen_ = st->counters_.add("items_seen");
-  st->c_dropped_ = st->counters_.add("items_dropped{reason=\"relabel\"}");
-  st->c_no_name_ = st->counters_.add("items_dropped{reason=\"no_metric_name\"}");
-  st->c_edited_ = st->counters_.add("items_edited");
-  st->c_renamed_ = st->counters_.add("metrics_renamed");
-  st->c_conflicts_ = st->counters_.add("metric_name_conflicts");
+  st->c_seen_ = st->counters_.add_seen();
+  st->c_dropped_ = st->counters_.add_dropped("relabel");
+  st->c_no_name_ = st->counters_.add_dropped("no_metric_name");
+  st->c_edited_ = st->counters_.add_edited();
+  st->c_renamed_ = st->counters_.add("metrics_renamed", "Metrics a relabel stage renamed.");
+  st->c_conflicts_ = st->counters_.add(
+      "metric_name_conflicts",
+      "Metrics whose points a relabel stage gave different names (the first point's name kept).");
   return st;
 }
 
@@ -576,6 +614,7 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
   counters_.bump(c_seen_, ix.item_count());
   Scratch& s = t_s;
   LabelSet& ls = s.labels;
+  std::vector<MatchMemo>& memo = memo_.local();
   if (has_level_[kResource]) {
     for (const auto& r : ix.resources()) {
       ls.reset();
@@ -609,7 +648,7 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
             ls.reset();
             ls.push("__name__", kNameLabel).value.assign(name);
             bool wrote = false;
-            if (!apply_rules(rules_, s, &wrote)) return kNameDrop;
+            if (!apply_rules(rules_, s, memo, &wrote)) return kNameDrop;
             return wrote ? kNamePerPoint : kNameNoop;
           });
           if (d == kNameNoop) continue;
@@ -625,7 +664,7 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
           ls.reset();
           ls.push("__name__", kNameLabel).value.assign(m.name);
           load_attributes(ls, ix, pt.attrs);
-          if (!apply_rules(rules_, s)) {
+          if (!apply_rules(rules_, s, memo)) {
             edits.drop(pt.node);
             ++dropped;
             continue;

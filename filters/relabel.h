@@ -10,6 +10,7 @@
 
 #include "core/config/config.h"
 #include "filters/counted_stage.h"
+#include "filters/per_thread.h"
 #include "filters/string_matcher.h"
 
 namespace otlpgate::filters {
@@ -69,7 +70,16 @@ class RelabelStage final : public CountedStage {
     uint64_t modulus = 0;
     std::string target_label;
     std::string replacement = "$1";
+    bool captures = true;  // replacement or target_label refer to submatches ($1, ${name})
   };
+  // What a capturing rule's regex made of one input: whether it matched, and where each
+  // submatch was (offset, size; offset -1 when the group took no part). Remembered per input.
+  struct MatchSpans {
+    bool matched = false;
+    std::vector<std::pair<std::ptrdiff_t, std::size_t>> spans;
+  };
+  using MatchMemo = std::unordered_map<std::string, MatchSpans, StringHash, std::equal_to<>>;
+  static constexpr std::size_t kMemoEntries = 4096;  // per rule and thread; then cleared
   enum class AttrOp : uint8_t { insert, update, upsert, del, rename };
   enum Level : uint8_t { kResource = 0, kScope = 1, kItem = 2 };
   struct AttrAction {
@@ -90,6 +100,7 @@ class RelabelStage final : public CountedStage {
   bool has_level_[3] = {false, false, false};
   bool name_only_ = false;  // every rule reads only __name__: outcomes cached per metric name
   DecisionCache name_cache_;
+  PerThread<std::vector<MatchMemo>> memo_;  // one per rule
   std::size_t c_seen_ = 0, c_dropped_ = 0, c_no_name_ = 0, c_edited_ = 0, c_renamed_ = 0,
               c_conflicts_ = 0;
 };

@@ -1,7 +1,5 @@
-// StringMatcher and DecisionCache implementation.
+// StringMatcher implementation.
 #include "filters/string_matcher.h"
-
-#include <atomic>
 
 namespace otlpgate::filters {
 
@@ -78,19 +76,6 @@ bool StringMatcher::matches(std::string_view s) const {
   if (empty_) return false;
   if (type_ == MatchType::strict) return strict_.find(s) != strict_.end();
   return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *re_);
-}
-
-namespace {
-std::atomic<uint64_t> next_cache_id{1};
-}
-
-DecisionCache::DecisionCache() : id_(next_cache_id.fetch_add(1)) {}
-
-DecisionCache::Map& DecisionCache::local() const {
-  // Keyed by a never-reused id rather than `this`, so a stage rebuilt at the same address never
-  // sees its predecessor's decisions.
-  thread_local std::unordered_map<uint64_t, Map> caches;
-  return caches[id_];
 }
 
 }  // namespace otlpgate::filters

@@ -11,6 +11,8 @@
 
 #include <re2/re2.h>
 
+#include "filters/per_thread.h"
+
 namespace otlpgate::filters {
 
 enum class MatchType : uint8_t { strict, regexp, glob };
@@ -52,9 +54,8 @@ class DecisionCache {
   using Map = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
   static constexpr std::size_t kMaxEntries = 16384;
 
-  DecisionCache();
   // This thread's map for this cache; fetch once per request.
-  Map& local() const;
+  Map& local() const { return maps_.local(); }
 
   template <typename Fn>
   static uint32_t get(Map& m, std::string_view name, Fn&& compute) {
@@ -67,7 +68,7 @@ class DecisionCache {
   }
 
  private:
-  uint64_t id_;
+  PerThread<Map> maps_;
 };
 
 }  // namespace otlpgate::filters

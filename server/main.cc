@@ -19,6 +19,7 @@
 #include "server/health_check.h"
 #include "server/http/http_server.h"
 #include "server/io_pool.h"
+#include "server/receivers/awsfirehose.h"
 #include "server/receivers/otlp_grpc.h"
 #include "server/receivers/otlp_http.h"
 
@@ -123,15 +124,33 @@ int main(int argc, char** argv) {
       server::HttpServerOptions o;
       o.endpoint = r.http->endpoint;
       o.max_body_size = r.http->max_request_body_size;
+      o.max_encoded_body_size = r.http->max_compressed_body_size;
       o.max_header_size = r.http->max_header_size;
       o.read_timeout = r.http->read_timeout;
       o.idle_timeout = r.http->idle_timeout;
-      auto h = std::make_unique<server::HttpServer>(pool, o, std::make_shared<server::OtlpHttpReceiver>(r.id, *runtime));
+      o.write_timeout = r.http->write_timeout;
+      o.max_connections = r.http->max_connections;
+      o.max_requests_in_flight = r.http->max_requests_in_flight;
+      auto receiver =
+          std::make_shared<server::OtlpHttpReceiver>(r.id, *runtime, r.http->max_request_body_size);
+      auto h = std::make_unique<server::HttpServer>(pool, o, std::move(receiver));
       if (!h->start(&err)) {
         std::fprintf(stderr, "otlpgate: receivers.%s.protocols.http: %s\n", r.id.c_str(), err.c_str());
         ok = false;
       } else {
         announce(r.id, "http", h->host(), h->port());
+        http_servers.push_back(std::move(h));
+      }
+    }
+    if (r.firehose && ok) {
+      auto receiver = std::make_shared<server::FirehoseReceiver>(r.id, *r.firehose, *runtime, runtime->metrics());
+      auto h = std::make_unique<server::HttpServer>(pool, server::firehose_listener_options(*r.firehose),
+                                                    std::move(receiver));
+      if (!h->start(&err)) {
+        std::fprintf(stderr, "otlpgate: receivers.%s: %s\n", r.id.c_str(), err.c_str());
+        ok = false;
+      } else {
+        announce(r.id, "firehose", h->host(), h->port());
         http_servers.push_back(std::move(h));
       }
     }

@@ -18,6 +18,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/firehose/format.h"
+
 namespace otlpgate::config {
 
 const Receiver* Config::find_receiver(const std::string& id) const {
@@ -297,6 +299,15 @@ class Loader {
     return true;
   }
 
+  // A duration that must be more than zero (a timeout of 0 would cut every connection).
+  bool get_positive_duration(const YAML::Node& m, const std::string& path, std::string_view key,
+                             Millis& out) {
+    if (!get_duration(m, path, key, out)) return false;
+    if (out.count() > 0) return true;
+    return fail(child(path, key), "a duration of at least 1ms, such as \"30s\"",
+                describe(m[std::string(key)]));
+  }
+
   bool get_duration(const YAML::Node& m, const std::string& path, std::string_view key,
                     Millis& out) {
     const YAML::Node n = m[std::string(key)];
@@ -368,6 +379,43 @@ class Loader {
 
   // ---- receivers ----
 
+  // receivers.awsfirehose[/name]: the Firehose HTTP endpoint (FirehoseServer in config.h).
+  bool load_firehose(const std::string& id, const YAML::Node& b, const std::string& p, Receiver& r) {
+    r.id = id;
+    r.type = ReceiverType::awsfirehose;
+    FirehoseServer& f = r.firehose.emplace();
+    if (b && b.IsMap() && b["tls"]) {
+      return fail_raw(child(p, "tls"),
+                      "TLS is not available on the awsfirehose listener yet; terminate TLS in "
+                      "front of it (Firehose delivers to https:// only)");
+    }
+    if (!check_keys(b, p,
+                    {"endpoint", "encoding", "access_key", "on_invalid_record",
+                     "max_request_body_size", "request_id_dedup"}))
+      return false;
+    if (!b || b.IsNull()) return true;
+    if (!get_host_port(b, p, "endpoint", f.endpoint)) return false;
+    if (!get_string(b, p, "encoding", f.encoding)) return false;
+    if (!firehose::format_from_name(f.encoding))
+      return fail(child(p, "encoding"), "one of auto, cwmetrics, otel1, otel07, cwlogs",
+                  describe(b["encoding"]));
+    if (!get_string(b, p, "access_key", f.access_key)) return false;
+    std::string policy = "drop";
+    if (!get_enum(b, p, "on_invalid_record", {"drop", "reject"}, policy)) return false;
+    f.reject_invalid_records = policy == "reject";
+    if (!get_int(b, p, "max_request_body_size", f.max_request_body_size, 1024, int64_t{1} << 32))
+      return false;
+    if (const YAML::Node d = b["request_id_dedup"]) {
+      const std::string dp = child(p, "request_id_dedup");
+      if (!check_keys(d, dp, {"window", "max_entries"})) return false;
+      if (!d.IsNull()) {
+        if (!get_duration(d, dp, "window", f.dedup_window)) return false;
+        if (!get_int(d, dp, "max_entries", f.dedup_max_entries, 1, 100'000'000)) return false;
+      }
+    }
+    return true;
+  }
+
   bool load_receivers(const YAML::Node& n, Config& out) {
     const std::string path = "receivers";
     if (!check_unique_keys(n, path, "a mapping of receiver ids")) return false;
@@ -376,8 +424,14 @@ class Loader {
       const std::string& id = kv.first.Scalar();
       const std::string p = child(path, id);
       if (!valid_component_id(id)) return fail(p, "an id such as otlp or otlp/name", quote(id));
+      if (component_type(id) == "awsfirehose") {
+        Receiver r;
+        if (!load_firehose(id, kv.second, p, r)) return false;
+        out.receivers.push_back(std::move(r));
+        continue;
+      }
       if (component_type(id) != "otlp")
-        return fail(p, "a receiver of type otlp", quote(component_type(id)));
+        return fail(p, "a receiver of type otlp or awsfirehose", quote(component_type(id)));
       Receiver r;
       r.id = id;
       r.type = ReceiverType::otlp;
@@ -402,18 +456,26 @@ class Loader {
       if (const YAML::Node h = protocols["http"]) {
         const std::string hp = child(pp, "http");
         if (!check_keys(h, hp,
-                        {"endpoint", "max_request_body_size", "read_timeout", "idle_timeout",
-                         "max_header_size"}))
+                        {"endpoint", "max_request_body_size", "max_compressed_body_size",
+                         "read_timeout", "idle_timeout", "write_timeout", "max_header_size",
+                         "max_connections", "max_requests_in_flight"}))
           return false;
         HttpServer s;
         if (!h.IsNull()) {
+          constexpr int64_t kMaxBody = int64_t{1} << 40;
           if (!get_host_port(h, hp, "endpoint", s.endpoint)) return false;
-          if (!get_int(h, hp, "max_request_body_size", s.max_request_body_size, 1,
-                       int64_t{1} << 40))
+          if (!get_int(h, hp, "max_request_body_size", s.max_request_body_size, 1, kMaxBody))
             return false;
-          if (!get_duration(h, hp, "read_timeout", s.read_timeout)) return false;
-          if (!get_duration(h, hp, "idle_timeout", s.idle_timeout)) return false;
+          s.max_compressed_body_size = s.max_request_body_size;
+          if (!get_int(h, hp, "max_compressed_body_size", s.max_compressed_body_size, 1, kMaxBody))
+            return false;
+          if (!get_positive_duration(h, hp, "read_timeout", s.read_timeout)) return false;
+          if (!get_positive_duration(h, hp, "idle_timeout", s.idle_timeout)) return false;
+          if (!get_positive_duration(h, hp, "write_timeout", s.write_timeout)) return false;
           if (!get_int(h, hp, "max_header_size", s.max_header_size, 1024, 16 << 20)) return false;
+          if (!get_int(h, hp, "max_connections", s.max_connections, 1, 1000000)) return false;
+          if (!get_int(h, hp, "max_requests_in_flight", s.max_requests_in_flight, 1, 1000000))
+            return false;
         }
         r.http = s;
       }
@@ -500,10 +562,20 @@ class Loader {
   }
 
   bool load_queue(const YAML::Node& n, const std::string& path, SendingQueue& q) {
-    if (!check_keys(n, path, {"enabled", "num_consumers", "queue_size"})) return false;
+    if (!check_keys(n, path,
+                    {"enabled", "num_consumers", "queue_size", "queue_size_mib", "on_full",
+                     "storage", "storage_size_mib", "fsync", "fsync_interval"}))
+      return false;
     if (n.IsNull()) return true;
     if (!get_bool(n, path, "enabled", q.enabled)) return false;
     if (!get_int(n, path, "num_consumers", q.num_consumers, 1, 1000)) return false;
+    if (!get_int(n, path, "queue_size_mib", q.queue_size_mib, 1, 1 << 20)) return false;
+    if (!get_enum(n, path, "on_full", {"backpressure", "drop_oldest", "drop_newest"}, q.on_full))
+      return false;
+    if (!get_string(n, path, "storage", q.storage)) return false;
+    if (!get_int(n, path, "storage_size_mib", q.storage_size_mib, 1, 1 << 30)) return false;
+    if (!get_enum(n, path, "fsync", {"always", "interval"}, q.fsync)) return false;
+    if (!get_positive_duration(n, path, "fsync_interval", q.fsync_interval)) return false;
     return get_int(n, path, "queue_size", q.queue_size, 1, 100'000'000);
   }
 
@@ -699,8 +771,11 @@ class Loader {
     if (out.exporters.empty())
       return fail(child(p, "exporters"), "a non-empty list of exporters", describe(b["exporters"]));
     for (const auto& r : out.receivers) {
-      if (!cfg.find_receiver(r))
-        return fail(child(p, "receivers"), "a receiver declared under receivers", quote(r));
+      const Receiver* rc = cfg.find_receiver(r);
+      if (!rc) return fail(child(p, "receivers"), "a receiver declared under receivers", quote(r));
+      if (rc->type == ReceiverType::awsfirehose && out.signal == Signal::traces)
+        return fail(child(p, "receivers"), "receivers of traces (awsfirehose delivers metrics and logs)",
+                    quote(r));
     }
     for (const auto& x : out.processors) {
       if (!cfg.find_processor(x))

@@ -30,6 +30,17 @@ struct SendingQueue {
   int num_consumers = 10;
   int queue_size = 1000;  // requests
   uint64_t queue_size_mib = 256;  // bytes held by the queue (waiting and in delivery), in MiB
+  // What a full queue does with a new request (docs: README "When a backend is down"):
+  // backpressure refuses it (the sender gets 429 / RESOURCE_EXHAUSTED and keeps it), drop_oldest
+  // and drop_newest keep the gateway accepting and count what they shed. Empty = the default:
+  // backpressure for an exporter that is alone in all its pipelines, drop_oldest for one that
+  // shares a pipeline with others, so that a dead backend never stops the healthy ones.
+  std::string on_full;
+  // Persistent mode: a directory for this exporter's on-disk queue (core/queue/disk_queue.h).
+  std::string storage;
+  uint64_t storage_size_mib = 1024;  // disk cap of the persistent queue
+  std::string fsync = "always";      // always | interval
+  Millis fsync_interval{200};
 };
 
 // exporters.<id>.retry_on_failure (collector exporterhelper names and defaults).
@@ -65,25 +76,45 @@ struct Exporter {
 // receivers.otlp.protocols.grpc
 struct GrpcServer {
   std::string endpoint = "0.0.0.0:4317";
-  uint64_t max_recv_msg_size_mib = 16;
+  uint64_t max_recv_msg_size_mib = 16;  // one request message, after decompression
 };
 
 // receivers.otlp.protocols.http
 struct HttpServer {
   std::string endpoint = "0.0.0.0:4318";
   uint64_t max_request_body_size = 20ull << 20;  // bytes, after decompression
-  Millis read_timeout{30000};                    // whole request, headers and body
-  Millis idle_timeout{120000};                   // keep-alive connection without a request
+  // Bytes of a body sent with a Content-Encoding, as read off the wire; when not given, the same
+  // as max_request_body_size.
+  uint64_t max_compressed_body_size = 20ull << 20;
+  Millis read_timeout{30000};    // whole request, headers and body, from its first byte
+  Millis idle_timeout{120000};   // keep-alive connection without a request
+  Millis write_timeout{30000};   // one response
   uint64_t max_header_size = 64 << 10;
+  uint64_t max_connections = 10000;       // more are closed as soon as they are accepted
+  uint64_t max_requests_in_flight = 1024;  // being read or handled at once; more get 503
 };
 
-enum class ReceiverType { otlp };
+// receivers.awsfirehose: the Amazon Data Firehose HTTP endpoint (server/receivers/awsfirehose.h).
+// TLS: none yet; `tls` is refused with a message until the TLS work adds it to every listener
+// (Firehose delivers to https:// only: terminate TLS in front of this listener meanwhile).
+struct FirehoseServer {
+  std::string endpoint = "127.0.0.1:4433";  // the Collector's default host is 0.0.0.0
+  std::string encoding = "auto";            // auto | cwmetrics | otel1 (otlp_v1) | otel07 | cwlogs
+  std::string access_key;                   // empty: no key required (${env:…} recommended)
+  bool reject_invalid_records = false;      // on_invalid_record: drop (false) | reject (true)
+  uint64_t max_request_body_size = 64ull << 20;  // bytes, after decompression (Firehose's maximum)
+  Millis dedup_window{2 * 3600 * 1000};     // request_id_dedup.window; 0 disables
+  uint64_t dedup_max_entries = 100000;      // request_id_dedup.max_entries
+};
+
+enum class ReceiverType { otlp, awsfirehose };
 
 struct Receiver {
-  std::string id;  // "otlp" or "otlp/internal"
+  std::string id;  // "otlp" or "otlp/internal", "awsfirehose" or "awsfirehose/logs"
   ReceiverType type = ReceiverType::otlp;
   std::optional<GrpcServer> grpc;  // present when protocols.grpc is given (even empty)
   std::optional<HttpServer> http;
+  std::optional<FirehoseServer> firehose;  // type awsfirehose
 };
 
 // processors.<id>: kept as YAML text; the stage registry in filters/ parses and validates it, so

@@ -60,10 +60,10 @@ void Edits::rename_attribute(const Attribute& a, std::string_view new_key) {
 void Edits::add_attribute(NodeKind owner_kind, uint32_t owner, std::string_view key,
                           std::string_view any_value, MetricType type) {
   const uint32_t field = Index::attribute_field(owner_kind, type);
-  std::string kv;
-  key_value_payload(kv, key, any_value);
+  kv_.clear();  // a member, not a local: this runs per item (relabel adds a label to each point)
+  key_value_payload(kv_, key, any_value);
   scratch_.clear();
-  append_bytes_field(scratch_, field, kv);
+  append_bytes_field(scratch_, field, kv_);
   append(owner, scratch_);
 }
 

@@ -74,7 +74,7 @@ class Edits {
 
   std::vector<Entry> entries_;
   std::string arena_;
-  std::string scratch_;
+  std::string scratch_, kv_;  // reused encoding space, so that edits allocate nothing once warm
 };
 
 }  // namespace otlpgate::otlp

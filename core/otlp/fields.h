@@ -33,6 +33,8 @@ enum class InstrumentationScope : uint32_t {
 
 // opentelemetry.proto.resource.v1
 enum class Resource : uint32_t { attributes = 1, dropped_attributes_count = 2, entity_refs = 3 };
+// opentelemetry.proto.common.v1.EntityRef (Resource.entity_refs).
+enum class EntityRef : uint32_t { schema_url = 1, type = 2, id_keys = 3, description_keys = 4 };
 
 // Resource{Metrics,Spans,Logs} and Scope{Metrics,Spans,Logs} share their numbering.
 enum class ResourceGroup : uint32_t { resource = 1, scope_items = 2, schema_url = 3 };
@@ -159,6 +161,63 @@ enum class LogRecord : uint32_t {
   observed_time_unix_nano = 11,
   event_name = 12,
 };
+
+// opentelemetry-proto v0.7.0 metrics (tag v0.7.0, commit 286810dc20d40f6483abf719f2b8de28f543fc78),
+// the schema of CloudWatch Metric Streams' "OpenTelemetry 0.7.0" output; read only by
+// core/firehose/otel07.cc, which converts it to v1. Messages numbered as in v1 are not repeated:
+// ExportMetricsServiceRequest, ResourceMetrics (ResourceGroup), InstrumentationLibraryMetrics
+// (ScopeGroup), InstrumentationLibrary (InstrumentationScope name/version), Resource, KeyValue,
+// AnyValue, DoubleSummaryDataPoint.ValueAtQuantile (ValueAtQuantile), MetricData.
+namespace v07 {
+enum class Metric : uint32_t {
+  name = 1,
+  description = 2,
+  unit = 3,
+  int_gauge = 4,
+  double_gauge = 5,
+  int_sum = 6,
+  double_sum = 7,
+  int_histogram = 8,
+  double_histogram = 9,
+  double_summary = 11,
+};
+// IntDataPoint and DoubleDataPoint (value: sfixed64 or double).
+enum class NumberDataPoint : uint32_t {
+  labels = 1,
+  start_time_unix_nano = 2,
+  time_unix_nano = 3,
+  value = 4,
+  exemplars = 5,
+};
+// IntHistogramDataPoint and DoubleHistogramDataPoint (sum: sfixed64 or double).
+enum class HistogramDataPoint : uint32_t {
+  labels = 1,
+  start_time_unix_nano = 2,
+  time_unix_nano = 3,
+  count = 4,
+  sum = 5,
+  bucket_counts = 6,
+  explicit_bounds = 7,
+  exemplars = 8,
+};
+enum class SummaryDataPoint : uint32_t {
+  labels = 1,
+  start_time_unix_nano = 2,
+  time_unix_nano = 3,
+  count = 4,
+  sum = 5,
+  quantile_values = 6,
+};
+// IntExemplar and DoubleExemplar (value: sfixed64 or double).
+enum class Exemplar : uint32_t {
+  filtered_labels = 1,
+  time_unix_nano = 2,
+  value = 3,
+  span_id = 4,
+  trace_id = 5,
+};
+enum class StringKeyValue : uint32_t { key = 1, value = 2 };
+}  // namespace v07
 
 // google.rpc.Status and google.rpc.RetryInfo (error bodies and gRPC status details).
 enum class RpcStatus : uint32_t { code = 1, message = 2, details = 3 };

@@ -600,8 +600,65 @@ class IndexBuilder {
     return true;
   }
 
+  // A one-byte tag for field `f` of wire type `w` (fields 1..15).
+  template <typename F>
+  static constexpr uint8_t tag_byte(F f, WireType w) {
+    return static_cast<uint8_t>((num(f) << 3) | static_cast<uint8_t>(w));
+  }
+
+  // The common shape of a KeyValue, decoded without cursors: a key and a value of under 128 bytes
+  // each, in field order, the value holding one string, int, bool or double (or nothing). Any
+  // other shape (lists, long strings, unknown fields, repeated fields) returns false and takes
+  // the general path, which gives the same result for these shapes.
+  bool scalar_key_value(uint32_t begin, uint32_t end, Attribute* out) const {
+    const auto* p = reinterpret_cast<const uint8_t*>(base_) + begin;
+    const auto* const e = reinterpret_cast<const uint8_t*>(base_) + end;
+    if (e - p < 4 || p[0] != tag_byte(KeyValue::key, WireType::length_delimited) || p[1] >= 0x80)
+      return false;
+    const auto* k = p + 2;
+    const auto* q = k + p[1];
+    if (e - q < 2 || q[0] != tag_byte(KeyValue::value, WireType::length_delimited) || q[1] >= 0x80 ||
+        q + 2 + q[1] != e)
+      return false;
+    const auto* v = q + 2;
+    ValueType type = ValueType::empty;
+    std::string_view scalar;
+    uint64_t bits = 0;
+    if (v != e) {
+      const uint8_t t = v[0];
+      if (t == tag_byte(AnyValue::string_value, WireType::length_delimited)) {
+        if (e - v < 2 || v[1] >= 0x80 || v + 2 + v[1] != e) return false;
+        type = ValueType::string;
+        scalar = std::string_view(reinterpret_cast<const char*>(v + 2), v[1]);
+      } else if (t == tag_byte(AnyValue::int_value, WireType::varint) ||
+                 t == tag_byte(AnyValue::bool_value, WireType::varint)) {
+        bool too_long = false;
+        const char* after = wire::decode_varint(reinterpret_cast<const char*>(v + 1),
+                                                reinterpret_cast<const char*>(e), &bits, &too_long);
+        if (after != reinterpret_cast<const char*>(e)) return false;
+        type = t == tag_byte(AnyValue::int_value, WireType::varint) ? ValueType::integer
+                                                                    : ValueType::boolean;
+      } else if (t == tag_byte(AnyValue::double_value, WireType::fixed64)) {
+        if (e - v != 9) return false;
+        std::memcpy(&bits, v + 1, 8);
+        type = ValueType::floating;
+      } else {
+        return false;
+      }
+    }
+    if (out) {
+      out->key = std::string_view(reinterpret_cast<const char*>(k), p[1]);
+      out->value = std::string_view(reinterpret_cast<const char*>(q + 2), q[1]);
+      out->type = type;
+      out->scalar = scalar;
+      out->bits = bits;
+    }
+    return true;
+  }
+
   // Validates a KeyValue in [begin, end); fills `out` when given (top-level attributes only).
   bool key_value(uint32_t begin, uint32_t end, int depth, Attribute* out) {
+    if (scalar_key_value(begin, end, out)) return true;
     Cursor c(base_, begin, end);
     while (c.next()) {
       switch (c.field()) {

@@ -20,7 +20,9 @@ struct IngestResult {
     unavailable,  // shutting down or no pipeline can take it now (503 / UNAVAILABLE)
   };
   Status status = Status::ok;
-  std::string message;                  // what was wrong, for the error body; empty on ok
+  // What was wrong, for the error body; on ok, empty or the partial success error_message
+  // (which invalid items were dropped, core/otlp/validate.h).
+  std::string message;
   uint64_t rejected_items = 0;          // partial success: items dropped as invalid
   std::chrono::seconds retry_after{0};  // hint for overloaded / unavailable
 };
@@ -31,7 +33,8 @@ class Ingest {
  public:
   virtual ~Ingest() = default;
 
-  // Validates `body` as an Export*ServiceRequest of `signal` (one index pass), runs it through
+  // Validates `body` as an Export*ServiceRequest of `signal` (one index pass), drops its invalid
+  // items (reported back as rejected_items, a partial success), runs the rest through
   // the chain of every pipeline that `receiver_id` feeds for that signal, and enqueues the result
   // at each of their exporters. `done` is called exactly once, when the request is accepted (in
   // memory, or durably where a queue is persistent) or refused; it may run inline on the calling

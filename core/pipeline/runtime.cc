@@ -22,7 +22,8 @@
 #include "core/otlp/edits.h"
 #include "core/otlp/index.h"
 #include "core/otlp/rewriter.h"
-#include "core/queue/memory_queue.h"
+#include "core/otlp/validate.h"
+#include "core/queue/configured_queue.h"
 #include "core/queue/sender.h"
 #include "core/telemetry/metrics.h"
 
@@ -59,15 +60,23 @@ struct IdleSignal {
 
 struct PipelineRt {
   std::string id;
-  std::vector<Stage*> stages;
+  std::vector<std::unique_ptr<Stage>> stages;  // this pipeline's own instances, in listed order
   std::vector<queue::Sender*> senders;
 };
+
+// Items the receivers dropped as invalid before any pipeline (core/otlp/validate.h), by reason;
+// the sender hears of them as a partial success.
+constexpr telemetry::MetricDef kMetricReceiverRejectedItems{
+    "otlpgate_receiver_rejected_items_total",
+    "Invalid items (metric without a name, malformed trace or span id) dropped by a receiver and "
+    "reported to the sender as rejected in a partial success."};
 
 // The pipelines one receiver feeds for one signal, and that receiver's counters.
 struct Route {
   std::vector<const PipelineRt*> pipelines;
   telemetry::Counter* accepted = nullptr;
   telemetry::Counter* refused = nullptr;
+  std::array<telemetry::Counter*, otlp::kInvalidReasons> rejected{};  // by otlp::Invalid
 };
 
 class RuntimeImpl final : public Runtime {
@@ -83,10 +92,15 @@ class RuntimeImpl final : public Runtime {
   void start() override;
   bool drain(std::chrono::milliseconds deadline) override;
   std::string render_metrics() const override { return registry_.render(); }
+  telemetry::Registry& metrics() override { return registry_; }
 
  private:
   IngestResult run(const Route& route, Signal signal, const Bytes& body, uint64_t items,
                    std::string_view tenant, Scratch& s);
+  // Drops the invalid items of the request indexed in `s` (core/otlp/validate.h) and says which
+  // in `out`; `body` and the index become what is left. False when our own rewriter wrote
+  // something unreadable (a bug, logged).
+  static bool drop_invalid(Signal signal, Bytes& body, Scratch& s, otlp::Validation& out);
   bool all_idle() const;
   void shutdown_exporters();
 
@@ -99,7 +113,6 @@ class RuntimeImpl final : public Runtime {
   std::vector<std::unique_ptr<Exporter>> exporters_;
   std::vector<std::shared_ptr<queue::Sender>> senders_;
   std::map<queue::Sender*, std::chrono::seconds> overload_hint_;  // Retry-After when it refuses
-  std::map<std::string, std::unique_ptr<Stage>> stages_;          // one per processor id
   std::vector<std::unique_ptr<PipelineRt>> pipelines_;
   std::map<std::string, std::array<Route, 3>, std::less<>> routes_;
 
@@ -116,6 +129,15 @@ std::chrono::seconds overload_retry_after(const config::Exporter& e) {
   const auto ms = e.retry_on_failure.initial_interval.count();
   const auto s = (ms + 999) / 1000;
   return std::chrono::seconds(std::clamp<int64_t>(s, 1, 30));
+}
+
+// The configured processor or exporter with that id (the last, should one be listed twice).
+template <typename T>
+const T* find_by_id(const std::vector<T>& list, const std::string& id) {
+  const T* found = nullptr;
+  for (const T& c : list)
+    if (c.id == id) found = &c;
+  return found;
 }
 
 bool RuntimeImpl::build(const config::Config& cfg, const ExporterFactory& make_exporter,
@@ -135,30 +157,23 @@ bool RuntimeImpl::build(const config::Config& cfg, const ExporterFactory& make_e
                   "so a pipeline cannot list processors");
     }
     for (const std::string& pid : p.processors) {
-      auto it = stages_.find(pid);
-      if (it == stages_.end()) {
-        const config::Processor* pc = nullptr;
-        for (const auto& c : cfg.processors) {
-          if (c.id == pid) pc = &c;
-        }
-        if (!pc) {
-          return fail("service.pipelines." + p.id + ".processors: '" + pid +
-                      "' is not defined under processors");
-        }
-        std::string e;
-        std::unique_ptr<Stage> st = make_stage(*pc, &e);
-        if (!st) return fail("processors." + pid + ": " + (e.empty() ? "cannot be built" : e));
-        it = stages_.emplace(pid, std::move(st)).first;
+      const config::Processor* pc = find_by_id(cfg.processors, pid);
+      if (!pc) {
+        return fail("service.pipelines." + p.id + ".processors: '" + pid +
+                    "' is not defined under processors");
       }
-      rt->stages.push_back(it->second.get());
+      // One instance per pipeline, as in the Collector: a dedup window listed by two pipelines
+      // fed by one receiver must not drop the second pipeline's copy as a duplicate.
+      std::string e;
+      std::unique_ptr<Stage> st = make_stage(*pc, &e);
+      if (!st) return fail("processors." + pid + ": " + (e.empty() ? "cannot be built" : e));
+      st->register_metrics(registry_, {{"processor", pid}, {"pipeline", p.id}});
+      rt->stages.push_back(std::move(st));
     }
     for (const std::string& eid : p.exporters) {
       auto it = sender_by_id.find(eid);
       if (it == sender_by_id.end()) {
-        const config::Exporter* ec = nullptr;
-        for (const auto& c : cfg.exporters) {
-          if (c.id == eid) ec = &c;
-        }
+        const config::Exporter* ec = find_by_id(cfg.exporters, eid);
         if (!ec) {
           return fail("service.pipelines." + p.id + ".exporters: '" + eid +
                       "' is not defined under exporters");
@@ -166,11 +181,11 @@ bool RuntimeImpl::build(const config::Config& cfg, const ExporterFactory& make_e
         std::string e;
         std::unique_ptr<Exporter> ex = make_exporter ? make_exporter(*ec, &e) : nullptr;
         if (!ex) return fail("exporters." + eid + ": " + (e.empty() ? "cannot be built" : e));
-        auto q = std::make_unique<queue::MemoryQueue>(
-            queue::MemoryQueue::configured_requests(ec->sending_queue),
-            queue::MemoryQueue::configured_bytes(ec->sending_queue));
-        auto sender = queue::Sender::create(*ex, std::move(q), *ec, io_, &registry_,
-                                            [idle] { idle->notify(); });
+        std::unique_ptr<queue::Queue> q = queue::make_configured_queue(*ec, &e);
+        if (!q) return fail("exporters." + eid + ".sending_queue.storage: " + e);
+        auto sender = queue::Sender::create(*ex, std::move(q),
+                                            queue::with_resolved_on_full(*ec, cfg), io_,
+                                            &registry_, [idle] { idle->notify(); });
         exporters_.push_back(std::move(ex));
         overload_hint_[sender.get()] = overload_retry_after(*ec);
         it = sender_by_id.emplace(eid, sender.get()).first;
@@ -195,6 +210,11 @@ bool RuntimeImpl::build(const config::Config& cfg, const ExporterFactory& make_e
       auto& r = routes[static_cast<int>(s)];
       r.accepted = &registry_.counter(telemetry::kMetricReceiverAcceptedItems, labels);
       r.refused = &registry_.counter(telemetry::kMetricReceiverRefusedItems, labels);
+      for (std::size_t why = 0; why < otlp::kInvalidReasons; ++why) {
+        telemetry::Labels with_reason = labels;
+        with_reason.emplace_back("reason", otlp::reason_name(static_cast<otlp::Invalid>(why)));
+        r.rejected[why] = &registry_.counter(kMetricReceiverRejectedItems, std::move(with_reason));
+      }
     }
     return routes;
   };
@@ -233,17 +253,35 @@ void RuntimeImpl::submit(std::string_view receiver_id, Signal signal, Bytes body
                                                               : "Logs") +
                        "ServiceRequest: " + otlp::describe(ir);
     } else {
+      const uint64_t received = s.index.item_count();
+      // Invalid items leave before any pipeline; the sender hears of them as a partial success.
+      otlp::Validation invalid;
+      const bool readable = drop_invalid(signal, body, s, invalid);
       const uint64_t items = s.index.item_count();
-      if (items == 0) {
-        // Nothing to deliver; OTLP says an empty request succeeds.
+      if (!readable) {
+        result.status = IngestResult::Status::unavailable;
+        result.message = "internal error while dropping invalid items";
+      } else if (items == 0) {
+        // Nothing (valid) to deliver; OTLP says an empty request succeeds.
       } else if (!route || route->pipelines.empty()) {
         result.status = IngestResult::Status::unavailable;
         result.message = "receiver '" + std::string(receiver_id) + "' feeds no " +
                          std::string(signal_name(signal)) + " pipeline";
-        if (route) route->refused->add(items);
+        if (route) route->refused->add(received);
       } else {
         result = run(*route, signal, body, items, tenant, s);
-        (result.status == IngestResult::Status::ok ? route->accepted : route->refused)->add(items);
+        if (result.status == IngestResult::Status::ok) {
+          route->accepted->add(items);
+        } else {
+          route->refused->add(received);  // the sender sends it all again, the invalid too
+        }
+      }
+      if (result.status == IngestResult::Status::ok && !invalid.message.empty()) {
+        result.rejected_items = invalid.rejected;
+        result.message = std::move(invalid.message);
+        for (std::size_t why = 0; route && why < otlp::kInvalidReasons; ++why) {
+          route->rejected[why]->add(invalid.by_reason[why]);
+        }
       }
     }
     // Let go of the request's buffer now rather than at this thread's next request.
@@ -254,6 +292,19 @@ void RuntimeImpl::submit(std::string_view receiver_id, Signal signal, Bytes body
   // Nothing of `this` may be touched after this decrement: drain() may return and the runtime
   // go away as soon as it reads zero.
   active_submits_.fetch_sub(1);
+}
+
+bool RuntimeImpl::drop_invalid(Signal signal, Bytes& body, Scratch& s, otlp::Validation& out) {
+  s.edits.clear();
+  out = otlp::validate(s.index, s.edits);
+  if (s.edits.empty()) return true;
+  body = s.rewriter.apply(s.index, s.edits).bytes;
+  const otlp::IndexResult ir = s.index.build(signal, body);
+  if (!ir) {
+    std::fprintf(stderr, "otlpgate: dropping invalid items produced an unreadable request: %s\n",
+                 otlp::describe(ir).c_str());
+  }
+  return static_cast<bool>(ir);
 }
 
 IngestResult RuntimeImpl::run(const Route& route, Signal signal, const Bytes& body, uint64_t items,
@@ -268,19 +319,40 @@ IngestResult RuntimeImpl::run(const Route& route, Signal signal, const Bytes& bo
     Scratch& s;
     ~Release() { s.outputs.clear(); }
   } release{s};
+  // Refuse up front when a queue with the backpressure policy has no room, so that the retried
+  // request does not reach the other exporters twice. The stages shrink requests, never grow
+  // them, so the received size is the bound to check.
+  const Batch received{signal, body, items, {}};
+  for (const PipelineRt* p : route.pipelines) {
+    for (queue::Sender* sender : p->senders) {
+      if (sender->has_room(received) || draining_.load()) continue;
+      result.status = IngestResult::Status::overloaded;
+      result.retry_after = std::max(result.retry_after, overload_hint_.at(sender));
+      result.message = "exporter " + std::string(sender->exporter_id()) + ": queue full";
+      return result;
+    }
+  }
   for (const PipelineRt* p : route.pipelines) {
     if (!s.index.bytes().same_storage(body)) s.index.build(signal, body);  // valid: it was before
     Bytes out = body;
     uint64_t out_items = items;
-    for (Stage* stage : p->stages) {
+    // Every stage that processed the request hears whether this pipeline's queues took it.
+    std::size_t ran = 0;
+    auto settle = [&](bool accepted) {
+      for (std::size_t i = 0; i < ran; ++i) p->stages[i]->finish(accepted);
+    };
+    for (const auto& stage : p->stages) {
       s.edits.clear();
       stage->process(s.index, s.edits);
+      ++ran;
       if (s.edits.empty()) continue;
       otlp::RewriteResult rw = s.rewriter.apply(s.index, s.edits);
       if (!rw.changed) continue;
       out = std::move(rw.bytes);
       out_items = rw.items;
-      if (out_items == 0) break;  // everything dropped: nothing left for later stages
+      // Everything dropped: nothing left for later stages. After the last stage nothing reads the
+      // index, so the new bytes are not indexed again (the fuzz targets check that they would be).
+      if (out_items == 0 || &stage == &p->stages.back()) break;
       const otlp::IndexResult ir = s.index.build(signal, out);
       if (!ir) {
         // Our own rewriter wrote something we cannot read back: a bug, never the sender's fault.
@@ -288,15 +360,20 @@ IngestResult RuntimeImpl::run(const Route& route, Signal signal, const Bytes& bo
                      "otlpgate: pipeline %s: stage %.*s produced an unreadable request: %s\n",
                      p->id.c_str(), static_cast<int>(stage->name().size()), stage->name().data(),
                      otlp::describe(ir).c_str());
+        settle(false);
         result.status = IngestResult::Status::unavailable;
         result.message = "internal error in pipeline " + p->id;
         return result;
       }
     }
-    if (out_items == 0) continue;  // the stages dropped it all: accepted, nothing to deliver
+    if (out_items == 0) {  // the stages dropped it all: accepted, nothing to deliver
+      settle(true);
+      continue;
+    }
     outputs.push_back(std::move(out));
     const Bytes& bytes = outputs.back();
     const Batch batch{signal, bytes, out_items, std::string(tenant)};
+    bool refused = false;
     for (queue::Sender* sender : p->senders) {
       const bool dup = std::any_of(pushed.begin(), pushed.end(), [&](const auto& e) {
         return e.first == sender && e.second->same_storage(bytes);
@@ -306,21 +383,26 @@ IngestResult RuntimeImpl::run(const Route& route, Signal signal, const Bytes& bo
         pushed.emplace_back(sender, &bytes);
         continue;
       }
+      refused = true;
       if (draining_.load()) {
         // The drain deadline passed while this request was on its way: the senders are stopped.
+        settle(false);
         result.status = IngestResult::Status::unavailable;
         result.message = "the gateway is shutting down";
         result.retry_after = std::chrono::seconds(1);
         return result;
       }
-      // Keep going: the other exporters take the request now, so a full queue (a slow or dead
-      // backend) does not hold back the healthy ones. The sender retries the whole request, so
-      // those exporters see it twice; issue 7's spill-to-disk policy is what removes this.
+      // Only a backpressure queue refuses, and has_room() above said it had room: another
+      // request filled it in between. Keep going (the other exporters take this one); the
+      // sender's retry reaches them twice, which is rare and counted as their duplicates.
       result.status = IngestResult::Status::overloaded;
       result.retry_after = std::max(result.retry_after, overload_hint_.at(sender));
       if (!result.message.empty()) result.message += "; ";
       result.message += "exporter " + std::string(sender->exporter_id()) + ": queue full";
     }
+    // Refused by one queue: the retry must reach it, so the stages forget this request (the
+    // queues that took it may see it twice, as above).
+    settle(!refused);
   }
   return result;
 }

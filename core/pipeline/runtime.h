@@ -12,6 +12,7 @@
 #include "core/exporter.h"
 #include "core/pipeline/ingest.h"
 #include "core/pipeline/stage.h"
+#include "core/telemetry/metrics.h"
 
 namespace otlpgate {
 
@@ -39,6 +40,9 @@ class Runtime : public Ingest {
 
   // The gateway's own counters in the Prometheus text exposition format (for /metrics).
   virtual std::string render_metrics() const = 0;
+
+  // The registry render_metrics() shows, where receivers register their own counters at start-up.
+  virtual telemetry::Registry& metrics() = 0;
 
  protected:
   Runtime() = default;

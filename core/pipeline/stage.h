@@ -5,11 +5,14 @@
 
 #include "core/otlp/edits.h"
 #include "core/otlp/index.h"
+#include "core/telemetry/metrics.h"
 
 namespace otlpgate {
 
 // Built once from its config block by a factory in filters/registry; immutable afterwards except
-// for its own internal state (e.g. the dedup window).
+// for its own internal state (e.g. the dedup window). The runtime builds one instance per
+// pipeline that lists the processor (as the Collector does), so state is never shared between
+// pipelines.
 class Stage {
  public:
   virtual ~Stage() = default;
@@ -20,6 +23,24 @@ class Stage {
   // Must not throw and must not allocate per item (intern names, cache per-name decisions).
   // `request` and the views into it are valid only during the call.
   virtual void process(const otlp::Index& request, otlp::Edits& edits) = 0;
+
+  // Called on the same thread after process() (and after the later stages of the pipeline), once
+  // the runtime knows the fate of the request: `accepted` when every exporter queue of the
+  // pipeline took the result (or nothing was left to deliver), false when one refused it and the
+  // sender was told to retry. A stage that remembers what it saw (dedup) must forget what this
+  // request taught it when false, so that the retry is not taken for a duplicate. The runtime
+  // calls it exactly once per process(), before this thread's next process() of the stage;
+  // callers that never refuse (tests, benchmarks) may leave it out. Must not throw.
+  virtual void finish(bool accepted) { (void)accepted; }
+
+  // Registers the stage's own counters (items seen, dropped by reason, edited, ...) as series of
+  // `registry`, each with `labels` (processor and pipeline) before its own, so that /metrics shows
+  // them. Called once, after the stage is built and before the first process(); the registry
+  // outlives the stage. Stages without counters keep the default.
+  virtual void register_metrics(telemetry::Registry& registry, const telemetry::Labels& labels) {
+    (void)registry;
+    (void)labels;
+  }
 
   // The config id, e.g. "filter/drop_debug".
   virtual std::string_view name() const = 0;

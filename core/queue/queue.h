@@ -1,4 +1,4 @@
-// Queue: the per-exporter store of requests waiting for delivery (memory now, disk later).
+// Queue: the per-exporter store of requests waiting for delivery (in memory or on disk).
 #pragma once
 
 #include <cstddef>
@@ -33,6 +33,13 @@ class Queue {
 
   // Releases an entry handed out by pop(); called exactly once per popped entry.
   virtual void ack(const Entry& entry) = 0;
+
+  // Gives back a popped entry undelivered at shutdown, instead of ack(): a persistent queue keeps
+  // it for the next start; a memory queue has nowhere to keep it and forgets it like ack().
+  virtual void release(const Entry& entry) { ack(entry); }
+  // True when entries outlive the process (sending_queue.storage): shutdown then keeps what waits
+  // instead of dropping it.
+  virtual bool persistent() const { return false; }
 
   // Entries waiting (pushed, not yet popped).
   virtual std::size_t size() const = 0;

@@ -28,8 +28,16 @@ std::string_view drop_reason_name(DropReason r) {
       return "rejected";
     case DropReason::shutdown:
       return "shutdown";
+    case DropReason::queue_full:
+      return "queue_full";
   }
   return "?";
+}
+
+OnFull on_full_policy(std::string_view name) {
+  if (name == "drop_oldest") return OnFull::drop_oldest;
+  if (name == "drop_newest") return OnFull::drop_newest;
+  return OnFull::backpressure;
 }
 
 // One request on its way out: its entry, its backoff, and the timer it sleeps on between tries.
@@ -47,8 +55,12 @@ std::shared_ptr<Sender> Sender::create(Exporter& exporter, std::unique_ptr<Queue
                                        const config::Exporter& cfg, boost::asio::io_context& io,
                                        telemetry::Registry* metrics, std::function<void()> on_idle,
                                        uint64_t seed) {
-  return std::make_shared<Sender>(Private{}, exporter, std::move(queue), cfg, io, metrics,
-                                  std::move(on_idle), seed);
+  auto s = std::make_shared<Sender>(Private{}, exporter, std::move(queue), cfg, io, metrics,
+                                    std::move(on_idle), seed);
+  // A persistent queue may open with entries replayed from the last run: deliver them.
+  std::lock_guard lock(s->mu_);
+  if (s->queue_->size() > 0) s->post_pump_locked();
+  return s;
 }
 
 Sender::Sender(Private, Exporter& exporter, std::unique_ptr<Queue> queue,
@@ -59,6 +71,7 @@ Sender::Sender(Private, Exporter& exporter, std::unique_ptr<Queue> queue,
       id_(cfg.id),
       retry_(cfg.retry_on_failure),
       max_in_flight_(static_cast<std::size_t>(std::max(cfg.sending_queue.num_consumers, 1))),
+      on_full_(on_full_policy(cfg.sending_queue.on_full)),
       io_(io),
       on_idle_(std::move(on_idle)),
       seed_(seed) {
@@ -77,7 +90,7 @@ Sender::Sender(Private, Exporter& exporter, std::unique_ptr<Queue> queue,
       m_dropped_[r] = &metrics->counter(
           "otlpgate_exporter_dropped_items_total",
           "Items an exporter gave up on, by reason (permanent, retry_exhausted, retry_disabled, "
-          "rejected by the backend as partial success, shutdown).",
+          "rejected by the backend as partial success, shutdown, queue_full shed by on_full).",
           {{"exporter", id_},
            {"reason", std::string(drop_reason_name(static_cast<DropReason>(r)))}});
     }
@@ -95,9 +108,21 @@ bool Sender::try_enqueue(const Batch& batch) {
     std::lock_guard lock(mu_);
     if (stopped_) return false;
   }
-  if (!queue_->try_push(batch)) {
+  bool pushed = queue_->try_push(batch);
+  // drop_oldest: shed waiting entries, oldest first, until the new one fits (a few at most: a
+  // request far larger than the others is shed itself rather than emptying the queue for it).
+  for (int shed = 0; !pushed && on_full_ == OnFull::drop_oldest && shed < 8; ++shed) {
+    std::optional<Entry> oldest = queue_->pop();
+    if (!oldest) break;
+    drop(oldest->batch.items, DropReason::queue_full);
+    queue_->ack(*oldest);
+    pushed = queue_->try_push(batch);
+  }
+  if (!pushed) {
     if (auto* c = m_enqueue_failed_[static_cast<int>(batch.signal)]) c->add(batch.items);
-    return false;
+    if (on_full_ == OnFull::backpressure) return false;
+    drop(batch.items, DropReason::queue_full);
+    return true;
   }
   {
     // The push happened before this check, so either a free slot is seen here or the attempt
@@ -107,6 +132,13 @@ bool Sender::try_enqueue(const Batch& batch) {
   }
   update_gauges();
   return true;
+}
+
+bool Sender::has_room(const Batch& batch) const {
+  if (on_full_ != OnFull::backpressure) return true;
+  const uint64_t held = queue_->bytes();
+  return queue_->size() < queue_->capacity() &&
+         (held == 0 || held + batch.bytes.size() <= queue_->capacity_bytes());
 }
 
 void Sender::post_pump_locked() {
@@ -161,11 +193,8 @@ void Sender::on_done(const std::shared_ptr<Attempt>& a, ExportOutcome outcome) {
     }
   }
   // Stopped: the runtime is past its drain deadline and the io thread may be gone.
-  if (outcome.kind == ExportOutcome::Kind::ok) {
-    count_sent(a->entry.batch, outcome.rejected_items);
-  } else {
-    drop(a->entry.batch.items, DropReason::shutdown);
-  }
+  if (outcome.kind != ExportOutcome::Kind::ok) return give_up_at_shutdown(a);
+  count_sent(a->entry.batch, outcome.rejected_items);
   finish(a, false);
 }
 
@@ -211,8 +240,7 @@ void Sender::handle(const std::shared_ptr<Attempt>& a, const ExportOutcome& outc
       return;
     }
   }
-  drop(batch.items, DropReason::shutdown);
-  finish(a, false);
+  give_up_at_shutdown(a);
 }
 
 void Sender::count_sent(const Batch& b, uint64_t rejected) {
@@ -240,6 +268,21 @@ void Sender::on_timer(const std::shared_ptr<Attempt>& a, bool /*cancelled*/) {
   // stop(), so no send can follow the shutdown.
   if (!stopped) {
     begin(a);
+    return;
+  }
+  give_up_at_shutdown(a);
+}
+
+void Sender::give_up_at_shutdown(const std::shared_ptr<Attempt>& a) {
+  if (queue_->persistent()) {
+    // Not dropped: the queue replays it at the next start.
+    {
+      std::lock_guard lock(mu_);
+      if (attempts_.erase(a) == 0) return;
+      queue_->release(a->entry);
+      --in_flight_;
+    }
+    if (idle() && on_idle_) on_idle_();
     return;
   }
   drop(a->entry.batch.items, DropReason::shutdown);
@@ -292,7 +335,9 @@ void Sender::stop() {
     std::lock_guard lock(mu_);
     if (stopped_) return;
     stopped_ = true;
-    while (std::optional<Entry> e = queue_->pop()) {
+    // A persistent queue keeps what waits for the next start; a memory queue can only drop it.
+    while (std::optional<Entry> e =
+               queue_->persistent() ? std::nullopt : queue_->pop()) {
       dropped_items += e->batch.items;
       queue_->ack(*e);
     }

@@ -35,8 +35,13 @@ enum class DropReason : uint8_t {
   retry_disabled,   // a retryable failure with retry_on_failure.enabled = false
   rejected,         // partial success: items the backend said it rejected
   shutdown,         // still queued or in delivery when the drain deadline passed
+  queue_full,       // shed by on_full: drop_oldest (the oldest waiting) or drop_newest (the new)
 };
-inline constexpr int kDropReasons = 5;
+inline constexpr int kDropReasons = 6;
+
+// sending_queue.on_full, resolved (the runtime picks the default; see config::SendingQueue).
+enum class OnFull : uint8_t { backpressure, drop_oldest, drop_newest };
+OnFull on_full_policy(std::string_view name);
 std::string_view drop_reason_name(DropReason r);
 
 // Counts since start, for tests and the drain report.
@@ -65,9 +70,18 @@ class Sender : public std::enable_shared_from_this<Sender> {
                                         std::function<void()> on_idle = {}, uint64_t seed = 0);
   ~Sender();
 
-  // Queues a request (thread-safe, never blocks); false when the queue is full or the sender is
-  // stopped. The request is delivered by a later run of `io`.
+  // Queues a request (thread-safe; blocks only for a persistent queue's fsync); false when the
+  // sender is stopped, or the queue is full and the policy is backpressure. With drop_oldest /
+  // drop_newest a full queue sheds (counted as queue_full) and the request counts as taken. The
+  // request is delivered by a later run of `io`.
   bool try_enqueue(const Batch& batch);
+
+  // Whether try_enqueue would take `batch` now (always true unless the policy is backpressure).
+  // The runtime asks every exporter of a request first, so that a refusal leaves no copy at the
+  // others; another thread may fill the queue in between, so a refusal after this said yes
+  // remains possible (rare; the retried request is then a duplicate at the other exporters).
+  bool has_room(const Batch& batch) const;
+  OnFull on_full() const { return on_full_; }
 
   // Nothing waiting and no attempt in delivery or backoff.
   bool idle() const;
@@ -101,6 +115,8 @@ class Sender : public std::enable_shared_from_this<Sender> {
   void on_timer(const std::shared_ptr<Attempt>& a, bool cancelled);
   // Ends an attempt: acks its entry and frees its consumer slot; `pump` starts the next ones.
   void finish(const std::shared_ptr<Attempt>& a, bool pump_next);
+  // Ends an attempt at shutdown without delivering it: dropped, or kept by a persistent queue.
+  void give_up_at_shutdown(const std::shared_ptr<Attempt>& a);
   void drop(uint64_t items, DropReason why);
   void count_sent(const Batch& b, uint64_t rejected);
   void count_failed(const Batch& b, DropReason why);
@@ -112,6 +128,7 @@ class Sender : public std::enable_shared_from_this<Sender> {
   std::string id_;
   config::RetryOnFailure retry_;
   std::size_t max_in_flight_;
+  OnFull on_full_;
   boost::asio::io_context& io_;
   std::function<void()> on_idle_;
   uint64_t seed_;

@@ -12,8 +12,15 @@
 //   otlpgate_receiver_refused_items_total{receiver,transport,signal}    counter
 //       items answered with an error (undecodable, queue full, shutting down).
 //                                                       collector: otelcol_receiver_refused_*
-//   otlpgate_processor_dropped_items_total{processor,signal}            counter
-//       items a stage removed on purpose (filter, dedup).
+//   otlpgate_receiver_rejected_items_total{receiver,signal,reason}      counter
+//       invalid items dropped before any pipeline and reported to the sender as a partial
+//       success (core/otlp/validate.h names the reasons; declared in core/pipeline/runtime.cc).
+//   otlpgate_processor_<name>_total{processor,pipeline,...}            counter (gauge: no _total)
+//       each processing stage's own series, declared next to the code that bumps them
+//       (filters/counted_stage.h): items_seen, items_dropped{reason}, items_edited, and per stage
+//       attributes_redacted{rule}, values_masked{pattern}, dedup_window_keys (gauge),
+//       dedup_window_evictions{reason}, metrics_renamed, metric_name_conflicts. `processor` is the
+//       config id (filter/x), `pipeline` the pipeline id (metrics/elb): one instance per pipeline.
 //   otlpgate_exporter_sent_items_total{exporter,signal}                 counter
 //       items the backend acknowledged.                 collector: otelcol_exporter_sent_*
 //   otlpgate_exporter_send_failed_items_total{exporter,signal}          counter
@@ -93,8 +100,6 @@ inline constexpr MetricDef kMetricReceiverAcceptedItems{
 inline constexpr MetricDef kMetricReceiverRefusedItems{
     "otlpgate_receiver_refused_items_total",
     "Items a receiver answered with an error (undecodable, queue full, shutting down)."};
-inline constexpr MetricDef kMetricProcessorDroppedItems{
-    "otlpgate_processor_dropped_items_total", "Items a processing stage removed on purpose."};
 inline constexpr MetricDef kMetricExporterSentItems{"otlpgate_exporter_sent_items_total",
                                                     "Items the backend acknowledged."};
 inline constexpr MetricDef kMetricExporterSendFailedItems{

@@ -2,7 +2,10 @@
 // with header and body limits per request, a timeout on every read and write.
 #include "server/http/http_server.h"
 
+#include <algorithm>
+#include <array>
 #include <optional>
+#include <utility>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,6 +25,7 @@ struct HttpServer::State {
   HttpServerOptions opts;
   std::shared_ptr<HttpHandler> handler;
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> in_flight{0};  // requests between header and response written
   std::atomic<bool> stopping{false};
   std::optional<tcp::acceptor> acceptor;
 };
@@ -32,7 +36,10 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& s, std::shared_ptr<HttpServer::State> st)
       : stream_(std::move(s)), state_(std::move(st)) {}
-  ~Session() { state_->connections.fetch_sub(1, std::memory_order_relaxed); }
+  ~Session() {
+    release_slot();
+    state_->connections.fetch_sub(1, std::memory_order_relaxed);
+  }
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
@@ -56,27 +63,55 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_request() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->opts.max_header_size));
-    parser_->body_limit(state_->opts.max_body_size);
-    stream_.expires_after(state_->opts.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    // Beast checks Content-Length against this when the header completes; the limit that fits
+    // the request's Content-Encoding is applied in on_header().
+    limit_ = std::max(state_->opts.max_body_size, state_->opts.max_encoded_body_size);
+    parser_->body_limit(limit_);
+    stream_.expires_after(state_->opts.read_timeout);  // covers the header and the body
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  // The header is in: pick the body limit, take an in-flight slot, then read the body.
+  void on_header(beast::error_code ec) {
+    if (ec) return read_failed(ec);
+    const auto& header = parser_->get();
+    keep_alive_ = header.keep_alive();
+    version_ = header.version();
+    const std::string_view encoding = header[http::field::content_encoding];
+    const bool encoded = !encoding.empty() && !beast::iequals(encoding, "identity");
+    limit_ = encoded ? state_->opts.max_encoded_body_size : state_->opts.max_body_size;
+    const auto length = parser_->content_length();
+    if (length && *length > limit_) return read_failed(http::error::body_limit);
+    parser_->body_limit(limit_);
+    if (!take_slot()) {
+      return send_error(http::status::service_unavailable,
+                        "too many requests in flight (limit " +
+                            std::to_string(state_->opts.max_requests_in_flight) + "); retry later");
+    }
+    if (beast::iequals(header[http::field::expect], "100-continue")) {
+      // The client waits for this before sending the body (curl does, for large bodies).
+      auto cont =
+          std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
+      return http::async_write(
+          stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+            if (wec) return self->close();
+            self->read_body();
+          });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof) return close();
-    if (ec == http::error::body_limit) {
-      return send_error(http::status::payload_too_large,
-                        "request body exceeds the limit of " + std::to_string(state_->opts.max_body_size) + " bytes");
-    }
-    if (ec == http::error::header_limit) {
-      return send_error(http::status::request_header_fields_too_large, "request header too large");
-    }
-    if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return close();
-    if (ec) return send_error(http::status::bad_request, "malformed HTTP request: " + ec.message());
-
+    if (ec) return read_failed(ec);
     HttpRequest req = parser_->release();
-    keep_alive_ = req.keep_alive();
-    version_ = req.version();
     stream_.expires_never();  // the handler may take a while (queue admission); no read pending
     auto ex = stream_.get_executor();
     auto self = shared_from_this();
@@ -86,9 +121,46 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  void read_failed(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof) return close();
+    if (ec == http::error::body_limit) {
+      return send_error(http::status::payload_too_large,
+                        "request body exceeds the limit of " + std::to_string(limit_) + " bytes");
+    }
+    if (ec == http::error::header_limit) {
+      return send_error(http::status::request_header_fields_too_large,
+                        "request header exceeds the limit of " +
+                            std::to_string(state_->opts.max_header_size) + " bytes");
+    }
+    // A timeout has closed the socket already (beast::tcp_stream does): nothing to answer on.
+    if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return close();
+    send_error(http::status::bad_request, "malformed HTTP request: " + ec.message());
+  }
+
+  // One of HttpServerOptions::max_requests_in_flight, held from the header until the response is
+  // written, so that the bodies held in memory at once are bounded too.
+  bool take_slot() {
+    if (state_->in_flight.fetch_add(1, std::memory_order_relaxed) >=
+        state_->opts.max_requests_in_flight) {
+      state_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+      return false;
+    }
+    has_slot_ = true;
+    return true;
+  }
+  void release_slot() {
+    if (std::exchange(has_slot_, false)) state_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  }
+
   void send_error(http::status status, std::string message) {
     keep_alive_ = false;  // the stream position is unknown after a parse error
-    write(state_->handler->error_response(status, std::move(message)));
+    linger_ = true;       // and the client may still be sending the body
+    const std::string_view content_type = parser_ ? parser_->get()[http::field::content_type] : "";
+    HttpResponse res = state_->handler->error_response(status, std::move(message), content_type);
+    if (status == http::status::service_unavailable && res[http::field::retry_after].empty()) {
+      res.set(http::field::retry_after, "1");
+    }
+    write(std::move(res));
   }
 
   void write(HttpResponse res) {
@@ -97,26 +169,56 @@ class Session : public std::enable_shared_from_this<Session> {
     res.prepare_payload();
     response_ = std::make_shared<HttpResponse>(std::move(res));
     stream_.expires_after(state_->opts.write_timeout);
-    http::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      bool again = !ec && self->response_->keep_alive();
-      self->response_.reset();
-      if (!again) return self->close();
-      self->wait_for_request();
-    });
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->release_slot();
+                        bool again = !ec && self->response_->keep_alive();
+                        self->response_.reset();
+                        if (ec) return self->close();
+                        if (!again) return self->linger_ ? self->linger() : self->close();
+                        self->wait_for_request();
+                      });
+  }
+
+  // After an early error response the client may still be sending its body; closing at once
+  // would make the kernel answer with a reset that can destroy the response before the client
+  // reads it. So stop sending, and read and discard for a bounded time first (nginx's
+  // lingering_close).
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(
+        std::min<std::chrono::milliseconds>(state_->opts.read_timeout, kLingerTime));
+    discard();
+  }
+  void discard() {
+    if (!discard_) discard_ = std::make_unique<std::array<char, 16384>>();
+    stream_.async_read_some(asio::buffer(*discard_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->discard();
+                            });
   }
 
   void close() {
+    release_slot();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
   }
+
+  static constexpr std::chrono::milliseconds kLingerTime{5000};
 
   beast::tcp_stream stream_;
   std::shared_ptr<HttpServer::State> state_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpResponse> response_;
+  std::unique_ptr<std::array<char, 16384>> discard_;  // only for lingering connections
+  uint64_t limit_ = 0;  // the body limit of the current request
   bool keep_alive_ = false;
+  bool has_slot_ = false;
+  bool linger_ = false;
   unsigned version_ = 11;
 };
 
@@ -141,7 +243,7 @@ void do_accept(IoPool& pool, std::shared_ptr<HttpServer::State> st) {
 
 }  // namespace
 
-HttpResponse HttpHandler::error_response(http::status status, std::string message) {
+HttpResponse HttpHandler::error_response(http::status status, std::string message, std::string_view) {
   return make_response(status, "text/plain; charset=utf-8", std::move(message) + "\n");
 }
 

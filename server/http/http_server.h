@@ -28,18 +28,23 @@ class HttpHandler {
   // `req` and may move its body out.
   virtual void handle(HttpRequest&& req, Respond respond) = 0;
   // The response for a request the server refused before it was complete (413 over the body
-  // limit, 431, 400 malformed): the handler chooses the body format (OTLP: google.rpc.Status).
-  virtual HttpResponse error_response(boost::beast::http::status status, std::string message);
+  // limit, 431, 400 malformed, 503 over max_requests_in_flight): the handler chooses the body
+  // format (OTLP: google.rpc.Status in the request's encoding). `content_type` is the request's
+  // Content-Type when its header was read, else empty.
+  virtual HttpResponse error_response(boost::beast::http::status status, std::string message,
+                                      std::string_view content_type);
 };
 
 struct HttpServerOptions {
   std::string endpoint;  // "host:port"; port 0 picks a free port
-  uint64_t max_body_size = 20ull << 20;
-  uint64_t max_header_size = 64 << 10;
+  uint64_t max_body_size = 20ull << 20;          // a body without Content-Encoding (413 over it)
+  uint64_t max_encoded_body_size = 20ull << 20;  // a body with one, as sent (the handler decodes)
+  uint64_t max_header_size = 64 << 10;           // 431 over it
   std::chrono::milliseconds read_timeout{30000};   // one whole request, from its first byte
   std::chrono::milliseconds idle_timeout{120000};  // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30000};
-  std::size_t max_connections = 10000;
+  std::size_t max_connections = 10000;        // more are closed as soon as they are accepted
+  std::size_t max_requests_in_flight = 1024;  // from header read to response written; more: 503
 };
 
 class HttpServer {

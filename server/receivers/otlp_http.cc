@@ -1,11 +1,13 @@
-// OTLP/HTTP receiver: status codes as in FACTS.md (the Collector's mapping), bodies as
-// google.rpc.Status protobuf. JSON and Content-Encoding come with the protocol-completeness issue.
+// OTLP/HTTP receiver: status codes as in FACTS.md (the Collector's mapping); protobuf or OTLP JSON
+// bodies (JSON is transcoded to protobuf here, once), answered in the request's encoding.
 #include "server/receivers/otlp_http.h"
 
 #include <algorithm>
 #include <cctype>
 #include <optional>
 
+#include "core/compression/compression.h"
+#include "core/otlp/json_transcode.h"
 #include "core/signal.h"
 #include "server/receivers/otlp_status.h"
 
@@ -16,6 +18,7 @@ namespace http = boost::beast::http;
 namespace {
 
 constexpr std::string_view kProtobuf = "application/x-protobuf";
+constexpr std::string_view kJson = "application/json";
 
 // grpc status codes used in google.rpc.Status bodies.
 enum GrpcCode : int32_t {
@@ -36,21 +39,44 @@ std::string lower_media_type(std::string_view ct) {
   return out;
 }
 
-HttpResponse status_response(http::status s, int32_t code, std::string message,
+// The encoding of a request's body, which its responses use too (every response body is JSON
+// for a JSON request, protobuf otherwise, including errors found before the body is read).
+enum class Format { protobuf, json };
+
+Format format_of(std::string_view content_type) {
+  return lower_media_type(content_type) == kJson ? Format::json : Format::protobuf;
+}
+
+std::string media_type(Format f) { return std::string(f == Format::json ? kJson : kProtobuf); }
+
+HttpResponse status_response(Format f, http::status s, int32_t code, std::string message,
                              std::chrono::seconds retry_after = std::chrono::seconds(0)) {
-  HttpResponse res = make_response(s, std::string(kProtobuf), encode_rpc_status(code, message, retry_after));
+  HttpResponse res = make_response(s, media_type(f),
+                                   f == Format::json ? otlp::rpc_status_json(code, message, retry_after)
+                                                     : encode_rpc_status(code, message, retry_after));
   if (retry_after.count() > 0) res.set(http::field::retry_after, std::to_string(retry_after.count()));
   return res;
 }
 
 }  // namespace
 
-HttpResponse OtlpHttpReceiver::error_response(http::status status, std::string message) {
-  int32_t code = status == http::status::payload_too_large ? kResourceExhausted : kInvalidArgument;
-  return status_response(status, code, std::move(message));
+HttpResponse OtlpHttpReceiver::error_response(http::status status, std::string message,
+                                              std::string_view content_type) {
+  const Format format = format_of(content_type);
+  switch (status) {
+    case http::status::payload_too_large:
+      return status_response(format, status, kResourceExhausted, std::move(message));
+    case http::status::service_unavailable:  // over max_requests_in_flight
+      return status_response(format, status, kUnavailable, std::move(message),
+                             std::chrono::seconds(1));
+    default:
+      return status_response(format, status, kInvalidArgument, std::move(message));
+  }
 }
 
 void OtlpHttpReceiver::handle(HttpRequest&& req, Respond respond) {
+  const std::string media = lower_media_type(req[http::field::content_type]);
+  const Format format = media == kJson ? Format::json : Format::protobuf;
   std::string_view target = req.target();
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
   std::optional<Signal> signal;
@@ -58,50 +84,81 @@ void OtlpHttpReceiver::handle(HttpRequest&& req, Respond respond) {
     if (target == signal_http_path(s)) signal = s;
   }
   if (!signal) {
-    return respond(status_response(http::status::not_found, kNotFound,
+    return respond(status_response(format, http::status::not_found, kNotFound,
                                    "unknown path " + std::string(target) +
                                        " (expected /v1/metrics, /v1/traces or /v1/logs)"));
   }
   if (req.method() != http::verb::post) {
-    HttpResponse res = status_response(http::status::method_not_allowed, kUnimplemented,
+    HttpResponse res = status_response(format, http::status::method_not_allowed, kUnimplemented,
                                        "method " + std::string(req.method_string()) + " not allowed, use POST");
     res.set(http::field::allow, "POST");
     return respond(std::move(res));
   }
-  std::string media = lower_media_type(req[http::field::content_type]);
-  if (media != kProtobuf) {
-    std::string msg = media == "application/json"
-                          ? "content type application/json is not supported yet; send application/x-protobuf"
-                          : "unsupported content type \"" + media + "\"; send application/x-protobuf";
-    return respond(status_response(http::status::unsupported_media_type, kInvalidArgument, msg));
+  if (media != kProtobuf && media != kJson) {
+    return respond(status_response(format, http::status::unsupported_media_type, kInvalidArgument,
+                                   "unsupported content type \"" + media +
+                                       "\"; send application/x-protobuf or application/json"));
   }
-  std::string encoding = lower_media_type(req[http::field::content_encoding]);
-  if (!encoding.empty() && encoding != "identity") {
-    return respond(status_response(http::status::bad_request, kInvalidArgument,
-                                   "unsupported Content-Encoding \"" + encoding + "\""));
+  // Content-Encoding is undone here, never past the body limit: a bomb stops there with 413.
+  const std::string encoding = lower_media_type(req[http::field::content_encoding]);
+  const std::optional<compression::Codec> codec = compression::codec_from_name(encoding);
+  if (!codec) {
+    return respond(status_response(format, http::status::bad_request, kInvalidArgument,
+                                   "unsupported Content-Encoding \"" + encoding +
+                                       "\"; send gzip, deflate, zstd or none"));
+  }
+  if (*codec != compression::Codec::none) {
+    std::string decoded;
+    const compression::Result d =
+        compression::decompress(*codec, req.body(), decoded, max_body_size_);
+    if (d.status == compression::Status::too_large) {
+      return respond(status_response(
+          format, http::status::payload_too_large, kResourceExhausted,
+          "request body exceeds the limit of " + std::to_string(max_body_size_) +
+              " bytes once decompressed"));
+    }
+    if (!d.ok()) {
+      return respond(status_response(format, http::status::bad_request, kInvalidArgument,
+                                     "cannot decode the " + encoding + " body: " + d.message));
+    }
+    req.body() = std::move(decoded);
+  }
+
+  // JSON (after Content-Encoding is undone) becomes the protobuf bytes the chain uses. An empty
+  // body is an empty request in either encoding.
+  if (format == Format::json && !req.body().empty()) {
+    otlp::JsonTranscodeResult json = otlp::json_to_protobuf(*signal, req.body());
+    if (!json) {
+      return respond(status_response(format, http::status::bad_request, kInvalidArgument,
+                                     "invalid OTLP JSON: " + json.error));
+    }
+    req.body() = std::move(json.bytes);
   }
 
   Bytes body = Bytes::adopt(std::move(req.body()));
   Signal sig = *signal;
-  ingest_.submit(id_, sig, std::move(body), {}, [respond = std::move(respond), sig](IngestResult r) {
+  ingest_.submit(id_, sig, std::move(body), {}, [respond = std::move(respond), sig, format](IngestResult r) {
     switch (r.status) {
       case IngestResult::Status::ok: {
         std::string msg = r.message;
         if (r.rejected_items > 0 && msg.empty()) {
           msg = std::to_string(r.rejected_items) + " invalid " + std::string(signal_item_name(sig)) + " rejected";
         }
-        return respond(make_response(http::status::ok, std::string(kProtobuf),
-                                     encode_export_response(r.rejected_items, r.rejected_items ? msg : "")));
+        if (!r.rejected_items) msg.clear();
+        return respond(make_response(http::status::ok, media_type(format),
+                                     format == Format::json
+                                         ? otlp::export_response_json(sig, r.rejected_items, msg)
+                                         : encode_export_response(r.rejected_items, msg)));
       }
       case IngestResult::Status::invalid:
-        return respond(status_response(http::status::bad_request, kInvalidArgument,
+        return respond(status_response(format, http::status::bad_request, kInvalidArgument,
                                        r.message.empty() ? "invalid request" : r.message));
       case IngestResult::Status::overloaded:
-        return respond(status_response(http::status::too_many_requests, kResourceExhausted,
+        return respond(status_response(format, http::status::too_many_requests, kResourceExhausted,
                                        r.message.empty() ? "overloaded, retry later" : r.message,
                                        std::max(r.retry_after, std::chrono::seconds(1))));
       case IngestResult::Status::unavailable:
-        return respond(status_response(http::status::service_unavailable, kUnavailable,
+        return respond(status_response(format, http::status::service_unavailable, kUnavailable,
                                        r.message.empty() ? "unavailable, retry later" : r.message,
                                        std::max(r.retry_after, std::chrono::seconds(1))));
     }

@@ -10,24 +10,16 @@
 //        (or `ctest --test-dir build-fuzz -L fuzz`, a 20-second run)
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 
 #include "core/bytes.h"
 #include "core/otlp/edits.h"
 #include "core/otlp/index.h"
 #include "core/otlp/rewriter.h"
+#include "tests/fuzz/require.h"
 
 using namespace otlpgate;
-
-namespace {
-
-// Fails loudly: libFuzzer reports the input that got here.
-void require(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

@@ -1,23 +1,57 @@
 // Writes N small valid requests per signal into DIR, each prefixed with the control byte the
-// fuzz target reads (the signal in its low bits): seed_corpus DIR N
+// fuzz targets read (the signal in its low bits): seed_corpus DIR N [json|chain]
+// With "json", the requests are OTLP JSON (libprotobuf's printing adjusted to OTLP, in the styles
+// the transcoder accepts) for json_fuzz; with "chain", metrics requests use the vocabulary of the
+// chain's random configs (tests/support/chain_reference.h) for chain_fuzz; otherwise protobuf for
+// index_rewriter_fuzz.
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
 
+#include "tests/support/chain_reference.h"
+#include "tests/support/otlp_json.h"
 #include "tests/support/random_otlp.h"
 
+namespace {
+
+std::string json_request(otlpgate::Signal s, uint64_t seed, const otlpgate::testing::RandomOptions& o) {
+  otlpgate::testing::OtlpJsonOptions style;
+  style.enum_names = seed % 3 == 1;
+  style.proto_field_names = seed % 4 == 2;
+  style.print_defaults = seed % 5 == 3;
+  switch (s) {
+    case otlpgate::Signal::metrics: return to_otlp_json(otlpgate::testing::random_metrics(seed, o), style);
+    case otlpgate::Signal::traces: return to_otlp_json(otlpgate::testing::random_traces(seed, o), style);
+    case otlpgate::Signal::logs: break;
+  }
+  return to_otlp_json(otlpgate::testing::random_logs(seed, o), style);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: " << argv[0] << " DIR N\n";
+  const std::string mode = argc == 4 ? argv[3] : "";
+  if (argc != 3 && !(argc == 4 && (mode == "json" || mode == "chain"))) {
+    std::cerr << "usage: " << argv[0] << " DIR N [json|chain]\n";
     return 2;
   }
   const std::string dir = argv[1];
   const int n = std::atoi(argv[2]);
+  const bool json = mode == "json";
   const otlpgate::testing::RandomOptions small;
+  // JSON is several times larger than protobuf for the same request: smaller ones fuzz faster.
+  const otlpgate::testing::RandomOptions smaller{
+      .max_resources = 2, .max_scopes = 2, .max_items = 3, .max_points = 2, .max_attributes = 3};
   for (otlpgate::Signal s : otlpgate::kAllSignals) {
     for (int i = 0; i < n; ++i) {
-      const std::string body = otlpgate::testing::random_request_bytes(s, static_cast<uint64_t>(i), small);
+      const auto seed = static_cast<uint64_t>(i);
+      std::mt19937 rng(static_cast<uint32_t>(seed));
+      const std::string body =
+          json ? json_request(s, seed, smaller)
+          : mode == "chain" && s == otlpgate::Signal::metrics
+              ? otlpgate::testing::random_chain_request(rng).SerializeAsString()
+              : otlpgate::testing::random_request_bytes(s, seed, small);
       const char control = static_cast<char>(static_cast<int>(s) + 3 * (i % 80));
       std::ofstream out(dir + "/seed-" + std::to_string(static_cast<int>(s)) + "-" + std::to_string(i),
                         std::ios::binary);

@@ -1,39 +1,23 @@
 // The official JS SDK sends metrics, traces and logs over gRPC and HTTP/protobuf through otlpgate;
 // every item must reach both backends (one OTLP/gRPC, one OTLP/HTTP), no more and no fewer.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GrpcBackend, HttpBackend } from './lib/backends.mjs';
-import { start_gateway, pipeline_config, backend_exporters, kill_all } from './lib/gateway.mjs';
-import { send_spans, send_logs, send_metrics, METRIC_POINTS } from './lib/sdk.mjs';
+import { with_gateway } from './lib/setup.mjs';
+import { send_spans, send_logs, send_metrics, METRIC_POINTS, METRIC_POINTS_TOTAL } from './lib/sdk.mjs';
 
 const SPANS = 25;
 const LOGS = 40;
-const POINTS = Object.values(METRIC_POINTS).reduce((a, b) => a + b, 0);
+const POINTS = METRIC_POINTS_TOTAL;
 
-let grpc_backend;
-let http_backend;
-let gw;
+const fx = with_gateway({ exporter: '    retry_on_failure:\n      initial_interval: 100ms\n' });
 
-before(async () => {
-  grpc_backend = await new GrpcBackend().start();
-  http_backend = await new HttpBackend().start();
-  const exporters = backend_exporters(grpc_backend, http_backend, '    retry_on_failure:\n      initial_interval: 100ms\n');
-  gw = await start_gateway(pipeline_config(exporters, ['otlp/grpcbackend', 'otlphttp/httpbackend']));
-});
-
-after(async () => {
-  kill_all();
-  await grpc_backend?.stop();
-  await http_backend?.stop();
-});
-
-const backends = () => [grpc_backend, http_backend];
+const backends = () => fx.backends;
 const of_run = (run) => (item) => item.resource['it.run'] === run;
 
 for (const transport of ['grpc', 'http']) {
   test(`SDK over ${transport}: ${SPANS} spans reach both backends`, async () => {
     const run = `spans-${transport}`;
-    await send_spans(transport, gw.url(transport), run, SPANS);
+    await send_spans(transport, fx.gw.url(transport), run, SPANS);
     for (const b of backends()) {
       await b.wait_count('traces', SPANS, { pred: of_run(run) });
       const got = b.items('traces').filter(of_run(run));
@@ -47,7 +31,7 @@ for (const transport of ['grpc', 'http']) {
 
   test(`SDK over ${transport}: ${LOGS} log records reach both backends`, async () => {
     const run = `logs-${transport}`;
-    await send_logs(transport, gw.url(transport), run, LOGS);
+    await send_logs(transport, fx.gw.url(transport), run, LOGS);
     for (const b of backends()) {
       await b.wait_count('logs', LOGS, { pred: of_run(run) });
       const got = b.items('logs').filter(of_run(run));
@@ -58,7 +42,7 @@ for (const transport of ['grpc', 'http']) {
 
   test(`SDK over ${transport}: ${POINTS} metric points reach both backends`, async () => {
     const run = `metrics-${transport}`;
-    await send_metrics(transport, gw.url(transport), run);
+    await send_metrics(transport, fx.gw.url(transport), run);
     for (const b of backends()) {
       await b.wait_count('metrics', POINTS, { pred: of_run(run) });
       const got = b.items('metrics').filter(of_run(run));
@@ -73,8 +57,8 @@ for (const transport of ['grpc', 'http']) {
 }
 
 test('after a draining stop, each backend holds exactly what was sent (no duplicates)', async () => {
-  const exit = await gw.stop('SIGTERM');
-  assert.deepEqual(exit, { code: 0, signal: null }, `exit status; stderr:\n${gw.err}`);
+  const exit = await fx.gw.stop('SIGTERM');
+  assert.deepEqual(exit, { code: 0, signal: null }, `exit status; stderr:\n${fx.gw.err}`);
   for (const b of backends()) {
     for (const transport of ['grpc', 'http']) {
       assert.equal(b.count('traces', of_run(`spans-${transport}`)), SPANS, `${b.kind} spans via ${transport}`);

@@ -291,6 +291,15 @@ LogsRequest random_logs(uint64_t seed, const RandomOptions& o) {
   return req;
 }
 
+std::unique_ptr<google::protobuf::Message> new_request(Signal signal) {
+  switch (signal) {
+    case Signal::metrics: return std::make_unique<MetricsRequest>();
+    case Signal::traces: return std::make_unique<TraceRequest>();
+    case Signal::logs: break;
+  }
+  return std::make_unique<LogsRequest>();
+}
+
 std::string random_request_bytes(Signal signal, uint64_t seed, const RandomOptions& o) {
   switch (signal) {
     case Signal::metrics: return random_metrics(seed, o).SerializeAsString();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/signal.h"
@@ -44,5 +45,8 @@ LogsRequest random_logs(uint64_t seed, const RandomOptions& o = {});
 
 // The serialized Export*ServiceRequest of `signal` for `seed`, as a client would send it.
 std::string random_request_bytes(Signal signal, uint64_t seed, const RandomOptions& o = {});
+
+// An empty Export*ServiceRequest of `signal`, to parse bytes into.
+std::unique_ptr<google::protobuf::Message> new_request(Signal signal);
 
 }  // namespace otlpgate::testing

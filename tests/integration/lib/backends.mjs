@@ -173,3 +173,16 @@ export class HttpBackend extends Recorder {
     await new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
+
+// Both test backends, started: {grpc, http, list: [grpc, http], stop()}.
+export async function start_backends() {
+  const grpc = await new GrpcBackend().start();
+  const http = await new HttpBackend().start();
+  return {
+    grpc, http, list: [grpc, http],
+    async stop() {
+      await grpc.stop();
+      await http.stop();
+    },
+  };
+}

@@ -1,17 +1,59 @@
-// Raw OTLP clients for the tests: POST serialized bytes over HTTP, or send them as one gRPC message.
+// Raw OTLP clients for the tests: POST serialized bytes over HTTP, or send them as one gRPC message;
+// body compression; a raw TCP connection for what HTTP clients will not do (slow or idle senders).
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+import zlib from 'node:zlib';
 import grpc from '@grpc/grpc-js';
-import { grpc_paths } from './proto.mjs';
+import { decode_status, grpc_paths } from './proto.mjs';
 
 const identity = (b) => b;
 
-// POST /v1/<signal> with a protobuf body; resolves {status, headers, body}.
-export async function post_otlp(base_url, signal, body, headers = {}) {
-  const res = await fetch(`${base_url}/v1/${signal}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-protobuf', ...headers },
-    body,
-  });
+// Any request to the gateway; resolves {status, headers, body}.
+export async function http_request(url, { method = 'POST', headers = {}, body } = {}) {
+  const res = await fetch(url, { method, headers, body });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+// POST /v1/<signal> with a protobuf body; resolves {status, headers, body}.
+export function post_otlp(base_url, signal, body, headers = {}) {
+  return http_request(`${base_url}/v1/${signal}`, {
+    headers: { 'Content-Type': 'application/x-protobuf', ...headers }, body,
+  });
+}
+
+// `buf` compressed as the Content-Encoding `encoding` says: gzip, deflate (zlib) or zstd.
+export function compress(encoding, buf) {
+  if (encoding === 'gzip') return zlib.gzipSync(buf);
+  if (encoding === 'deflate') return zlib.deflateSync(buf);
+  if (encoding === 'zstd') {
+    if (typeof zlib.zstdCompressSync === 'function') return zlib.zstdCompressSync(buf);
+    return execFileSync('zstd', ['-c', '-q'], { input: buf, maxBuffer: 256 << 20 });
+  }
+  throw new Error(`no compressor for ${encoding}`);
+}
+
+// The google.rpc.Status a failed gRPC call carried in grpc-status-details-bin (see decode_status),
+// or undefined when it carried none.
+export function grpc_status_details(err) {
+  const bin = err.metadata?.get('grpc-status-details-bin')?.[0];
+  return bin ? decode_status(bin) : undefined;
+}
+
+// A plain TCP connection to host:port: `data` collects what the server sends; `closed` resolves
+// (with the time, Date.now()) when the server ends or resets it.
+export async function raw_connection(address) {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const socket = net.connect(port, host);
+  await new Promise((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const conn = { socket, data: '' };
+  socket.setEncoding('latin1');
+  socket.on('data', (d) => { conn.data += d; });
+  socket.on('error', () => {});  // a reset is one way of being cut off
+  conn.closed = new Promise((resolve) => socket.once('close', () => resolve(Date.now())));
+  return conn;
 }
 
 // One unary Export call carrying `body` as the message bytes; resolves the response bytes.

@@ -40,7 +40,7 @@ export function run_check(file, env = {}) {
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
-const LISTENING = /^otlpgate: listening (\S+) (grpc|http|health) (.+):(\d+)$/;
+const LISTENING = /^otlpgate: listening (\S+) (grpc|http|health|firehose) (.+):(\d+)$/;
 const running = new Set();
 
 export class Gateway {
@@ -74,7 +74,7 @@ export class Gateway {
     proc.stdout.on('data', (d) => { this.out += d; });
   }
 
-  // host:port of the first listener of a protocol (grpc | http | health).
+  // host:port of the first listener of a protocol (grpc | http | health | firehose).
   address(protocol) {
     const l = this.listeners.find((x) => x.protocol === protocol);
     if (!l) throw new Error(`gateway has no ${protocol} listener; stderr:\n${this.err}`);
@@ -84,6 +84,13 @@ export class Gateway {
 
   url(protocol) {
     return `http://${this.address(protocol)}`;
+  }
+
+  // The Prometheus text of /metrics on the health_check listener.
+  async metrics() {
+    const res = await fetch(`${this.url('health')}/metrics`);
+    if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+    return res.text();
   }
 
   // Sends a signal and waits for the process to exit: {code, signal}.
@@ -128,44 +135,60 @@ export async function start_gateway(yaml, { env = {}, expect = ['grpc', 'http'],
   return gw;
 }
 
+// The value of one series in Prometheus text, given as rendered (`name{label="v",...}`), or
+// undefined when absent.
+export function metric_value(text, series) {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 export function kill_all() {
   for (const gw of running) gw.kill();
 }
 
 // A config with one OTLP receiver (gRPC + HTTP on ephemeral ports) and every signal's pipeline
-// going to the given exporters. `exporters` is YAML text for the exporters: map (indented 2).
-export function pipeline_config(exporters_yaml, exporter_ids, { health = false, extra = '' } = {}) {
+// going to the given exporters. `exporters` is YAML text for the exporters: map (indented 2);
+// `processors` likewise for the processors: map, and `pipeline_processors` lists the ids each
+// signal's pipeline runs ({metrics: ['filter/x', ...]}). `http` and `grpc` are extra YAML lines
+// (indented 8) for the receiver's protocols, e.g. '        read_timeout: 1s\n'.
+export function pipeline_config(exporters_yaml, exporter_ids,
+  { health = false, extra = '', processors = '', pipeline_processors = {}, http = '', grpc = '' } = {}) {
   const ids = `[${exporter_ids.join(', ')}]`;
+  const chain = (signal) => (pipeline_processors[signal]?.length
+    ? `      processors: [${pipeline_processors[signal].join(', ')}]\n` : '');
   return `receivers:
   otlp:
     protocols:
       grpc:
         endpoint: 127.0.0.1:0
-      http:
+${grpc}      http:
         endpoint: 127.0.0.1:0
-exporters:
+${http}exporters:
 ${exporters_yaml}
-${health ? 'extensions:\n  health_check:\n    endpoint: 127.0.0.1:0\n' : ''}service:
+${processors ? `processors:\n${processors}` : ''}${health ? 'extensions:\n  health_check:\n    endpoint: 127.0.0.1:0\n' : ''}service:
 ${health ? '  extensions: [health_check]\n' : ''}  pipelines:
     traces:
       receivers: [otlp]
-      exporters: ${ids}
+${chain('traces')}      exporters: ${ids}
     metrics:
       receivers: [otlp]
-      exporters: ${ids}
+${chain('metrics')}      exporters: ${ids}
     logs:
       receivers: [otlp]
-      exporters: ${ids}
+${chain('logs')}      exporters: ${ids}
 ${extra}`;
 }
 
-// The exporters block for the two test backends. `common` is extra YAML (indented 4) for both.
+// The exporters block for the two test backends (either may be left out). `common` is extra YAML
+// (indented 4) for both.
 export function backend_exporters(grpc_backend, http_backend, common = '') {
-  return `  otlp/grpcbackend:
+  const grpc = grpc_backend ? `  otlp/grpcbackend:
     endpoint: ${grpc_backend.endpoint}
     tls:
       insecure: true
-${common}  otlphttp/httpbackend:
+${common}` : '';
+  const http = http_backend ? `  otlphttp/httpbackend:
     endpoint: ${http_backend.endpoint}
-${common}`;
+${common}` : '';
+  return grpc + http;
 }

@@ -90,8 +90,9 @@ function metric_points(m) {
   return [];
 }
 
-// Flattens a decoded request into items: {resource, scope, name, attributes} per span, log record
-// or metric data point. `name` is the span name, the metric name, or the log body string.
+// Flattens a decoded request into items: {resource, scope, name, attributes, message} per span,
+// log record or metric data point. `name` is the span name, the metric name, or the log body
+// string; `message` the decoded span, log record or data point (with `metric`, its metric).
 export function items(signal, msg) {
   const out = [];
   for (const r of resources(signal, msg) || []) {
@@ -99,17 +100,54 @@ export function items(signal, msg) {
     for (const s of scopes(signal, r) || []) {
       const scope = s.scope?.name ?? '';
       if (signal === 'traces') {
-        for (const sp of s.spans || []) out.push({ resource, scope, name: sp.name, attributes: attrs(sp.attributes) });
+        for (const sp of s.spans || []) {
+          out.push({ resource, scope, name: sp.name, attributes: attrs(sp.attributes), message: sp });
+        }
       } else if (signal === 'logs') {
         for (const lr of s.logRecords || []) {
-          out.push({ resource, scope, name: any_value(lr.body), attributes: attrs(lr.attributes) });
+          out.push({ resource, scope, name: any_value(lr.body), attributes: attrs(lr.attributes), message: lr });
         }
       } else {
         for (const m of s.metrics || []) {
-          for (const p of metric_points(m)) out.push({ resource, scope, name: m.name, attributes: attrs(p.attributes) });
+          for (const p of metric_points(m)) {
+            out.push({ resource, scope, name: m.name, attributes: attrs(p.attributes), message: p, metric: m });
+          }
         }
       }
     }
   }
+  return out;
+}
+
+// The Export*ServiceResponses, by signal.
+const response_types = {
+  traces: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
+  metrics: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
+  logs: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse'),
+};
+
+// An Export*ServiceResponse as a plain object with numbers for int64: {partialSuccess?: {...}}.
+export function decode_response(signal, bytes) {
+  const t = response_types[signal];
+  return t.toObject(t.decode(bytes), { longs: Number });
+}
+
+// google.rpc.Status and RetryInfo, from proto/google/rpc (google/protobuf/* come with protobufjs).
+const rpc_root = new protobuf.Root();
+rpc_root.resolvePath = (_origin, target) => path.resolve(here, '../../../proto', target);
+rpc_root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto']);
+rpc_root.resolveAll();
+const RpcStatus = rpc_root.lookupType('google.rpc.Status');
+const RetryInfo = rpc_root.lookupType('google.rpc.RetryInfo');
+
+// A google.rpc.Status body (HTTP error, or gRPC grpc-status-details-bin): {code, message,
+// detail_types, retry_delay_s} where retry_delay_s is RetryInfo's delay, or undefined.
+export function decode_status(bytes) {
+  const s = RpcStatus.decode(bytes);
+  // protobufjs bundles google.protobuf.Any with its snake_case field names.
+  const types = s.details.map((d) => d.type_url ?? d.typeUrl);
+  const out = { code: s.code, message: s.message, detail_types: types };
+  const retry = s.details[types.indexOf('type.googleapis.com/google.rpc.RetryInfo')];
+  if (retry) out.retry_delay_s = Number(RetryInfo.decode(retry.value).retryDelay?.seconds ?? 0);
   return out;
 }

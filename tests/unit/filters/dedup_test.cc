@@ -136,6 +136,25 @@ TEST(DedupTest, MaxSeriesBoundsMemoryWithoutFalseDrops) {
   EXPECT_GT(counter(*st, "dedup_window_evictions{reason=\"max_series\"}"), 0u);
 }
 
+TEST(DedupTest, EvictionsKeepTheNewerKeysFindable) {
+  // 8 keys per shard and bucket: the oldest bucket is forgotten every few batches; the previous
+  // batch must still be found every time.
+  FakeClock clock;
+  auto st = dedup("max_series: 2048\n", clock);
+  auto batch_no = [](int n) {
+    std::vector<Point> pts;
+    for (int i = n * 100; i < n * 100 + 100; ++i) pts.push_back({{{"i", std::to_string(i)}}, 1, 1});
+    return metrics_request({{"m", pts}});
+  };
+  for (int n = 0; n < 60; ++n) {
+    ASSERT_EQ(point_count(run(*st, batch_no(n))), 100u) << "batch " << n;
+    if (n > 0) {
+      ASSERT_EQ(point_count(run(*st, batch_no(n - 1))), 0u) << "batch " << n - 1 << " again";
+    }
+  }
+  EXPECT_GT(counter(*st, "dedup_window_evictions{reason=\"max_series\"}"), 0u);
+}
+
 TEST(DedupTest, ConcurrentSendersForwardEachPointOnce) {
   FakeClock clock;
   auto st = dedup("", clock);
@@ -150,6 +169,42 @@ TEST(DedupTest, ConcurrentSendersForwardEachPointOnce) {
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(forwarded.load(), 500u);
+}
+
+TEST(DedupTest, ARefusedRequestIsForgottenSoItsRetryPasses) {
+  FakeClock clock;
+  auto st = dedup("", clock);
+  EXPECT_EQ(point_count(run(*st, batch())), 3u);
+  st->finish(false);  // the runtime could not queue it: the sender will retry
+  EXPECT_EQ(counter(*st, "dedup_window_keys"), 0u);
+  EXPECT_EQ(point_count(run(*st, batch())), 3u) << "the retry is not a duplicate";
+  st->finish(true);
+  EXPECT_EQ(point_count(run(*st, batch())), 0u) << "once accepted, a resend is";
+  st->finish(false);  // refusing a request that added nothing forgets nothing
+  EXPECT_EQ(point_count(run(*st, batch())), 0u);
+}
+
+TEST(DedupTest, ForgettingOneRequestKeepsEveryOtherKeyFindable) {
+  // A small table (32 keys per bucket, 64 slots) so that probe runs are long and the backward
+  // shift of the deletion matters.
+  FakeClock clock;
+  auto st = dedup("max_series: 8192\n", clock);
+  auto points = [](int from) {
+    std::vector<Point> pts;
+    for (int i = from; i < from + 600; ++i) pts.push_back({{{"i", std::to_string(i)}}, 1, 1});
+    return metrics_request({{"m", pts}});
+  };
+  EXPECT_EQ(point_count(run(*st, points(0))), 600u);
+  st->finish(true);
+  EXPECT_EQ(point_count(run(*st, points(10000))), 600u);
+  st->finish(false);
+  EXPECT_EQ(point_count(run(*st, points(20000))), 600u);
+  st->finish(true);
+  ASSERT_EQ(counter(*st, "dedup_window_evictions{reason=\"max_series\"}"), 0u);
+  EXPECT_EQ(counter(*st, "dedup_window_keys"), 1200u);
+  EXPECT_EQ(point_count(run(*st, points(0))), 0u);
+  EXPECT_EQ(point_count(run(*st, points(20000))), 0u);
+  EXPECT_EQ(point_count(run(*st, points(10000))), 600u) << "the refused request's points";
 }
 
 TEST(DedupTest, OtherSignalsPassUntouched) {

@@ -16,6 +16,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "tests/support/chain_reference.h"
 
 namespace otlpgate::filters::testing {
 
@@ -27,11 +28,7 @@ using KVs = google::protobuf::RepeatedPtrField<KeyValue>;
 using Attrs = std::vector<std::pair<std::string, std::string>>;
 
 inline config::Processor processor(const std::string& id, const std::string& yaml) {
-  config::Processor p;
-  p.id = id;
-  p.type = id.substr(0, id.find('/'));
-  p.yaml = yaml;
-  return p;
+  return otlpgate::testing::processor_config(id, yaml);
 }
 
 // Builds a stage from "type/name" and its YAML block; fails the test when it does not build.

@@ -160,6 +160,75 @@ service:
   EXPECT_EQ(c.find_receiver("nope"), nullptr);
 }
 
+// What follows a receivers: block in the receiver tests: receiver otlp feeding a debug exporter.
+const std::string kOtlpToDebug = R"(
+exporters:
+  debug:
+service:
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      exporters: [debug]
+)";
+
+// A config whose receiver otlp has the HTTP block `http_block` (indented 8).
+std::string http_receiver(const std::string& http_block) {
+  return "receivers:\n  otlp:\n    protocols:\n      http:\n" + http_block + kOtlpToDebug;
+}
+
+TEST(ConfigReceivers, HttpListenerLimitsHaveDefaults) {
+  const Config c = load_ok(http_receiver("        endpoint: 127.0.0.1:0\n"));
+  const HttpServer& h = *c.receivers.at(0).http;
+  EXPECT_EQ(h.max_request_body_size, 20u << 20);
+  EXPECT_EQ(h.max_compressed_body_size, 20u << 20);
+  EXPECT_EQ(h.read_timeout, 30s);
+  EXPECT_EQ(h.idle_timeout, 120s);
+  EXPECT_EQ(h.write_timeout, 30s);
+  EXPECT_EQ(h.max_header_size, 64u << 10);
+  EXPECT_EQ(h.max_connections, 10000u);
+  EXPECT_EQ(h.max_requests_in_flight, 1024u);
+}
+
+TEST(ConfigReceivers, EveryHttpListenerLimitIsRead) {
+  const Config c = load_ok(http_receiver(R"(        max_request_body_size: 4096
+        max_compressed_body_size: 1024
+        read_timeout: 2s
+        idle_timeout: 3s
+        write_timeout: 4s
+        max_header_size: 2048
+        max_connections: 5
+        max_requests_in_flight: 6
+)"));
+  const HttpServer& h = *c.receivers.at(0).http;
+  EXPECT_EQ(h.max_request_body_size, 4096u);
+  EXPECT_EQ(h.max_compressed_body_size, 1024u);
+  EXPECT_EQ(h.read_timeout, 2s);
+  EXPECT_EQ(h.idle_timeout, 3s);
+  EXPECT_EQ(h.write_timeout, 4s);
+  EXPECT_EQ(h.max_header_size, 2048u);
+  EXPECT_EQ(h.max_connections, 5u);
+  EXPECT_EQ(h.max_requests_in_flight, 6u);
+}
+
+TEST(ConfigReceivers, CompressedBodyLimitFollowsTheBodyLimitUnlessGiven) {
+  const Config c = load_ok(http_receiver("        max_request_body_size: 4096\n"));
+  EXPECT_EQ(c.receivers.at(0).http->max_compressed_body_size, 4096u);
+}
+
+TEST(ConfigErrors, HttpListenerLimitsAreChecked) {
+  EXPECT_EQ(load_err(http_receiver("        read_timeout: 0s\n")),
+            "cfg.yaml: receivers.otlp.protocols.http.read_timeout: expected a duration of at "
+            "least 1ms, such as \"30s\"; got \"0s\"");
+  EXPECT_EQ(load_err(http_receiver("        max_connections: 0\n")),
+            "cfg.yaml: receivers.otlp.protocols.http.max_connections: expected an integer from 1 "
+            "to 1000000; got \"0\"");
+  EXPECT_EQ(load_err(http_receiver("        max_in_flight: 3\n")),
+            "cfg.yaml: receivers.otlp.protocols.http.max_in_flight: unknown key; expected one of "
+            "endpoint, max_request_body_size, max_compressed_body_size, read_timeout, "
+            "idle_timeout, write_timeout, max_header_size, max_connections, "
+            "max_requests_in_flight");
+}
+
 TEST(ConfigExporters, EveryOtlpHttpOptionIsRead) {
   const Config c = load_ok(with_exporter(R"(
   otlphttp/x:
@@ -435,15 +504,7 @@ TEST(ConfigErrors, BadValuesSayWhatWasExpectedAndWhatCame) {
 }
 
 TEST(ConfigErrors, ReceiverProblems) {
-  const std::string rest = R"(
-exporters:
-  debug:
-service:
-  pipelines:
-    metrics:
-      receivers: [otlp]
-      exporters: [debug]
-)";
+  const std::string& rest = kOtlpToDebug;
   EXPECT_EQ(load_err("receivers:\n  otlp:\n" + rest),
             "cfg.yaml: receivers.otlp.protocols: expected at least one of grpc, http; got none");
   EXPECT_EQ(load_err("receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: "
@@ -457,7 +518,7 @@ service:
             "cfg.yaml: receivers.otlp.protocols.grpc.endpoint: expected host:port such as "
             "\"0.0.0.0:4317\"; got \"a:99999\"");
   EXPECT_EQ(load_err("receivers:\n  jaeger:\n    protocols: {}\n" + rest),
-            "cfg.yaml: receivers.jaeger: expected a receiver of type otlp; got \"jaeger\"");
+            "cfg.yaml: receivers.jaeger: expected a receiver of type otlp or awsfirehose; got \"jaeger\"");
   EXPECT_EQ(load_err("receivers:\n  otlp:\n    protocols:\n      thrift:\n" + rest),
             "cfg.yaml: receivers.otlp.protocols.thrift: unknown key; expected one of grpc, http");
 }

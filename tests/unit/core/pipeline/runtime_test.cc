@@ -2,13 +2,16 @@
 #include "core/pipeline/runtime.h"
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include <google/protobuf/stubs/logging.h>
 #include <gtest/gtest.h>
 
 #include "core/otlp/index.h"
+#include "filters/registry.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "tests/support/random_otlp.h"
 #include "tests/unit/core/queue/fake_exporter.h"
@@ -23,11 +26,11 @@ using testing::ExportScript;
 using testing::FakeExporter;
 using MetricsRequest = opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 
-// A metrics request with one gauge of `points` data points valued 0..points-1.
-Bytes metrics_request(int points) {
+// A metrics request with one gauge `name` of `points` data points valued 0..points-1.
+Bytes metrics_request(int points, const std::string& name = "requests") {
   MetricsRequest req;
   auto* m = req.add_resource_metrics()->add_scope_metrics()->add_metrics();
-  m->set_name("requests");
+  m->set_name(name);
   for (int i = 0; i < points; ++i) {
     auto* dp = m->mutable_gauge()->add_data_points();
     dp->set_as_int(i);
@@ -102,10 +105,41 @@ class LooksOnly final : public Stage {
   std::string_view name() const override { return "test/noop"; }
 };
 
-Runtime::StageFactory test_stages() {
-  return [](const config::Processor& p, std::string* err) -> std::unique_ptr<Stage> {
+// Exporter a delivers one request at a time and queues one more; a full queue refuses.
+void one_slot_for_a(config::Config& cfg) {
+  cfg.exporters[0] = exporter_config("a", /*consumers=*/1, /*queue_size=*/1);
+  cfg.exporters[0].sending_queue.on_full = "backpressure";  // shared: the default sheds
+}
+
+// Records how each request it processed ended (finish's `accepted`), and what it was registered as.
+struct FinishLog {
+  std::vector<bool> finished;
+  std::vector<telemetry::Labels> registered;
+  // Run once from inside the next process(): stands in for a request of another I/O thread that
+  // lands in a queue while this one is in the chain.
+  std::function<void()> on_process;
+};
+class RecordsFinish final : public Stage {
+ public:
+  explicit RecordsFinish(std::shared_ptr<FinishLog> log) : log_(std::move(log)) {}
+  void process(const otlp::Index&, otlp::Edits&) override {
+    if (auto hook = std::exchange(log_->on_process, nullptr)) hook();
+  }
+  void finish(bool accepted) override { log_->finished.push_back(accepted); }
+  void register_metrics(telemetry::Registry&, const telemetry::Labels& labels) override {
+    log_->registered.push_back(labels);
+  }
+  std::string_view name() const override { return "test/records"; }
+
+ private:
+  std::shared_ptr<FinishLog> log_;
+};
+
+Runtime::StageFactory test_stages(std::shared_ptr<FinishLog> log = nullptr) {
+  return [log](const config::Processor& p, std::string* err) -> std::unique_ptr<Stage> {
     if (p.type == "drop_first") return std::make_unique<DropFirstPoint>();
     if (p.type == "noop") return std::make_unique<LooksOnly>();
+    if (p.type == "records" && log) return std::make_unique<RecordsFinish>(log);
     *err = "unknown processor type " + p.type;
     return nullptr;
   };
@@ -156,11 +190,14 @@ TEST(RuntimeTest, FanOutDeliversTheSameBufferToEveryExporter) {
       << m;
 }
 
-TEST(RuntimeTest, FullQueueRefusesWithRetryAfterWhileTheOtherExporterGetsEverything) {
+// A full backpressure queue refuses the request before any exporter takes it, so the sender's
+// retry is no duplicate at the other exporter.
+TEST(RuntimeTest, FullBackpressureQueueRefusesWithRetryAfterAndTheOtherExporterGetsNoCopy) {
   Backends be;
   be.scripts["a"] = [](const Batch&, int) -> std::optional<ExportOutcome> { return std::nullopt; };
   config::Config cfg = fanout_config();
   cfg.exporters[0] = exporter_config("a", /*consumers=*/1, /*queue_size=*/1);
+  cfg.exporters[0].sending_queue.on_full = "backpressure";  // shared: the default sheds
   std::string err;
   auto rt = Runtime::create(cfg, be.factory(), {}, &err);
   ASSERT_TRUE(rt) << err;
@@ -173,7 +210,7 @@ TEST(RuntimeTest, FullQueueRefusesWithRetryAfterWhileTheOtherExporterGetsEveryth
   EXPECT_EQ(r.status, IngestResult::Status::overloaded);
   EXPECT_GE(r.retry_after, 1s);
   EXPECT_NE(r.message.find("exporter a"), std::string::npos) << r.message;
-  ASSERT_TRUE(eventually([&] { return be["b"].delivered_count() == 3; }));
+  ASSERT_TRUE(eventually([&] { return be["b"].delivered_count() == 2; }));
   const std::string m = rt->render_metrics();
   EXPECT_TRUE(
       has_line(m, "otlpgate_receiver_refused_items_total{receiver=\"otlp\",signal=\"metrics\"} 2"))
@@ -303,6 +340,42 @@ TEST(RuntimeTest, EmptyRequestSucceedsWithoutReachingABackend) {
   EXPECT_EQ(be["a"].try_count(), 0u);
 }
 
+TEST(RuntimeTest, InvalidItemsAreDroppedCountedAndReportedAsPartialSuccess) {
+  Backends be;
+  auto rt = Runtime::create(fanout_config(), be.factory(), {}, nullptr);
+  ASSERT_TRUE(rt);
+  rt->start();
+  MetricsRequest req;
+  ASSERT_TRUE(req.ParseFromString(std::string(metrics_request(2).view())));
+  auto* nameless = req.mutable_resource_metrics(0)->mutable_scope_metrics(0)->add_metrics();
+  for (int i = 0; i < 3; ++i) nameless->mutable_gauge()->add_data_points()->set_as_int(i);
+  const IngestResult r = submit(*rt, Bytes::adopt(req.SerializeAsString()));
+  EXPECT_EQ(r.status, IngestResult::Status::ok);
+  EXPECT_EQ(r.rejected_items, 3u);
+  EXPECT_NE(r.message.find("without a name"), std::string::npos) << r.message;
+  EXPECT_TRUE(rt->drain(5s));
+  EXPECT_EQ(be["a"].delivered_items(), 2u);
+  const std::string m = rt->render_metrics();
+  EXPECT_TRUE(has_line(m, "otlpgate_receiver_rejected_items_total{receiver=\"otlp\",signal=\"metrics\","
+                          "reason=\"metric_name_missing\"} 3"))
+      << m;
+  EXPECT_TRUE(has_line(
+      m, "otlpgate_receiver_accepted_items_total{receiver=\"otlp\",signal=\"metrics\"} 2"))
+      << m;
+}
+
+TEST(RuntimeTest, RequestWithOnlyInvalidItemsSucceedsWithoutReachingABackend) {
+  Backends be;
+  auto rt = Runtime::create(fanout_config(), be.factory(), {}, nullptr);
+  ASSERT_TRUE(rt);
+  rt->start();
+  const IngestResult r = submit(*rt, metrics_request(4, ""));
+  EXPECT_EQ(r.status, IngestResult::Status::ok);
+  EXPECT_EQ(r.rejected_items, 4u);
+  EXPECT_TRUE(rt->drain(5s));
+  EXPECT_EQ(be["a"].try_count(), 0u);
+}
+
 TEST(RuntimeTest, UnknownReceiverOrSignalWithoutPipelineIsUnavailable) {
   Backends be;
   auto rt = Runtime::create(fanout_config(), be.factory(), {}, nullptr);
@@ -356,6 +429,120 @@ TEST(RuntimeTest, StagesWithoutEditsForwardTheVeryBytesReceived) {
   EXPECT_TRUE(rt->drain(5s));
   ASSERT_EQ(be["a"].delivered_count(), 1u);
   EXPECT_TRUE(be["a"].delivered_copy()[0].bytes.same_storage(body));
+}
+
+TEST(RuntimeTest, StagesHearWhetherTheirPipelineQueuedTheRequest) {
+  Backends be;
+  be.scripts["a"] = [](const Batch&, int) -> std::optional<ExportOutcome> { return std::nullopt; };
+  config::Config cfg = fanout_config();
+  one_slot_for_a(cfg);
+  cfg.processors.push_back({"records", "records", ""});
+  cfg.service.pipelines[0].processors = {"records"};
+  auto log = std::make_shared<FinishLog>();
+  std::string err;
+  auto rt = Runtime::create(cfg, be.factory(), test_stages(log), &err);
+  ASSERT_TRUE(rt) << err;
+  rt->start();
+  EXPECT_EQ(submit(*rt, metrics_request(1)).status, IngestResult::Status::ok);
+  ASSERT_TRUE(eventually([&] { return be["a"].try_count() == 1; }));  // in delivery, queue empty
+  // a had room when this request came in, but another one took it while the chain ran.
+  log->on_process = [&] {
+    EXPECT_EQ(submit(*rt, metrics_request(1)).status, IngestResult::Status::ok);
+  };
+  EXPECT_EQ(submit(*rt, metrics_request(2)).status, IngestResult::Status::overloaded);
+  // Refused before the chain ran: the stages never see it.
+  EXPECT_EQ(submit(*rt, metrics_request(1)).status, IngestResult::Status::overloaded);
+  EXPECT_EQ(log->finished, (std::vector<bool>{true, true, false}));
+  const telemetry::Labels want = {{"processor", "records"}, {"pipeline", "metrics"}};
+  EXPECT_EQ(log->registered, std::vector<telemetry::Labels>{want});
+}
+
+TEST(RuntimeTest, EachPipelineGetsItsOwnStageInstance) {
+  Backends be;
+  config::Config cfg = fanout_config();
+  cfg.service.pipelines.push_back(pipeline("metrics/2", {"otlp"}, {"a"}));
+  cfg.processors.push_back({"records", "records", ""});
+  cfg.service.pipelines[0].processors = {"records"};
+  cfg.service.pipelines[1].processors = {"records"};
+  auto log = std::make_shared<FinishLog>();
+  auto rt = Runtime::create(cfg, be.factory(), test_stages(log), nullptr);
+  ASSERT_TRUE(rt);
+  const telemetry::Labels one = {{"processor", "records"}, {"pipeline", "metrics"}};
+  const telemetry::Labels two = {{"processor", "records"}, {"pipeline", "metrics/2"}};
+  EXPECT_EQ(log->registered, (std::vector<telemetry::Labels>{one, two}));
+}
+
+// The real stages of filters/ in a pipeline "metrics" (filter/debug, then dedup) to a and b.
+config::Config config_with_filters() {
+  config::Config cfg = fanout_config();
+  cfg.processors.push_back(
+      {"filter/debug", "filter",
+       "metrics:\n  exclude:\n    match_type: strict\n    metric_names: [debug.x]\n"});
+  cfg.processors.push_back({"dedup", "dedup", ""});
+  cfg.service.pipelines[0].processors = {"filter/debug", "dedup"};
+  return cfg;
+}
+
+TEST(RuntimeTest, StageCountersAreOnMetricsByProcessorAndPipeline) {
+  Backends be;
+  std::string err;
+  auto rt = Runtime::create(config_with_filters(), be.factory(), &filters::make_stage, &err);
+  ASSERT_TRUE(rt) << err;
+  EXPECT_EQ(submit(*rt, metrics_request(5)).status, IngestResult::Status::ok);
+  EXPECT_EQ(submit(*rt, metrics_request(5)).status, IngestResult::Status::ok);
+  EXPECT_EQ(submit(*rt, metrics_request(2, "debug.x")).status, IngestResult::Status::ok);
+  const std::string m = rt->render_metrics();
+  const std::string filter = "{processor=\"filter/debug\",pipeline=\"metrics\"";
+  const std::string dedup = "{processor=\"dedup\",pipeline=\"metrics\"";
+  EXPECT_TRUE(has_line(m, "otlpgate_processor_items_seen_total" + filter + "} 12")) << m;
+  EXPECT_TRUE(has_line(
+      m, "otlpgate_processor_items_dropped_total" + filter + ",reason=\"excluded\"} 2"))
+      << m;
+  EXPECT_TRUE(has_line(m, "otlpgate_processor_items_seen_total" + dedup + "} 10")) << m;
+  EXPECT_TRUE(has_line(
+      m, "otlpgate_processor_items_dropped_total" + dedup + ",reason=\"duplicate\"} 5"))
+      << m;
+  EXPECT_TRUE(has_line(m, "# TYPE otlpgate_processor_dedup_window_keys gauge")) << m;
+  EXPECT_TRUE(has_line(m, "otlpgate_processor_dedup_window_keys" + dedup + "} 5")) << m;
+}
+
+TEST(RuntimeTest, DedupDoesNotTakeTheRetryOfARefusedRequestForADuplicate) {
+  Backends be;
+  be.scripts["a"] = [](const Batch&, int n) -> std::optional<ExportOutcome> {
+    if (n == 1) return std::nullopt;  // held until the test releases it
+    return testing::ok_outcome();
+  };
+  config::Config cfg = config_with_filters();
+  one_slot_for_a(cfg);
+  cfg.processors.push_back({"records", "records", ""});
+  cfg.service.pipelines[0].processors.insert(cfg.service.pipelines[0].processors.begin(),
+                                             "records");
+  auto log = std::make_shared<FinishLog>();
+  auto stages = [log](const config::Processor& p, std::string* err) -> std::unique_ptr<Stage> {
+    if (p.type == "records") return std::make_unique<RecordsFinish>(log);
+    return filters::make_stage(p, err);
+  };
+  auto rt = Runtime::create(cfg, be.factory(), stages, nullptr);
+  ASSERT_TRUE(rt);
+  rt->start();
+  EXPECT_EQ(submit(*rt, metrics_request(1, "first")).status, IngestResult::Status::ok);
+  ASSERT_TRUE(eventually([&] { return be["a"].try_count() == 1; }));  // in delivery, queue empty
+  // "second" takes a's last slot while the batch is in the chain: dedup has seen the batch's
+  // points by the time a refuses it.
+  log->on_process = [&] {
+    EXPECT_EQ(submit(*rt, metrics_request(1, "second")).status, IngestResult::Status::ok);
+  };
+  const Bytes batch = metrics_request(3);
+  ASSERT_EQ(submit(*rt, batch).status, IngestResult::Status::overloaded);
+  be["a"].release_held(testing::ok_outcome());  // "first" is done; "second" goes out
+  ASSERT_TRUE(eventually([&] { return be["a"].delivered_count() == 1; }));
+  EXPECT_EQ(submit(*rt, batch).status, IngestResult::Status::ok) << "the sender's retry";
+  ASSERT_TRUE(eventually([&] { return be["a"].delivered_count() == 2; }));  // a's queue is free
+  EXPECT_EQ(submit(*rt, batch).status, IngestResult::Status::ok) << "a true duplicate";
+  EXPECT_TRUE(rt->drain(5s));
+  // "second" and the retry's 3 points reached a; the duplicate did not.
+  EXPECT_EQ(be["a"].delivered_items(), 4u);
+  EXPECT_EQ(be["a"].delivered_count(), 2u);
 }
 
 TEST(RuntimeTest, ProcessorsWithoutStageSupportAreAConfigError) {
@@ -414,7 +601,7 @@ TEST(RuntimeTest, EightThreadsSubmittingConcurrently) {
         Bytes::adopt(testing::random_metrics(static_cast<uint64_t>(i) + 1).SerializeAsString()));
   }
   google::protobuf::SetLogHandler(previous);
-  std::atomic<uint64_t> items{0};
+  std::atomic<uint64_t> items{0};  // valid ones: random metrics sometimes lack a name
   std::atomic<int> not_ok{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -423,9 +610,10 @@ TEST(RuntimeTest, EightThreadsSubmittingConcurrently) {
       for (int i = 0; i < kPerThread; ++i) {
         const Bytes& body = bodies[static_cast<std::size_t>(t * kPerThread + i)];
         ASSERT_TRUE(ix.build(Signal::metrics, body));
-        items += ix.item_count();
+        const uint64_t sent = ix.item_count();
         rt->submit("otlp", Signal::metrics, body, "", [&](IngestResult r) {
           if (r.status != IngestResult::Status::ok) ++not_ok;
+          items += sent - r.rejected_items;
         });
       }
     });

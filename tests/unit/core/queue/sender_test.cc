@@ -189,5 +189,49 @@ TEST(SenderTest, PartialSuccessCountsRejectedItems) {
   EXPECT_EQ(h.sender->stats().dropped(DropReason::rejected), 2u);
 }
 
+// A black-holed backend with one consumer and room for two waiting requests: the third request
+// finds the queue full.
+config::Exporter full_queue_config(const char* on_full) {
+  config::Exporter cfg = fast_config(1);
+  cfg.sending_queue.queue_size = 2;
+  cfg.sending_queue.on_full = on_full;
+  return cfg;
+}
+
+std::optional<ExportOutcome> black_hole(const Batch&, int) { return std::nullopt; }
+
+TEST(SenderTest, BackpressureRefusesWhenFull) {
+  Harness h(full_queue_config("backpressure"), black_hole);
+  ASSERT_TRUE(h.sender->try_enqueue(batch(1)));
+  ASSERT_TRUE(eventually([&] { return h.log->try_count() == 1; }));
+  ASSERT_TRUE(h.sender->try_enqueue(batch(1)));
+  ASSERT_TRUE(h.sender->try_enqueue(batch(1)));
+  EXPECT_FALSE(h.sender->has_room(batch(1)));
+  EXPECT_FALSE(h.sender->try_enqueue(batch(1)));
+}
+
+TEST(SenderTest, DropNewestTakesAndCountsTheNewRequest) {
+  Harness h(full_queue_config("drop_newest"), black_hole);
+  ASSERT_TRUE(h.sender->try_enqueue(batch(1)));
+  ASSERT_TRUE(eventually([&] { return h.log->try_count() == 1; }));
+  ASSERT_TRUE(h.sender->try_enqueue(batch(1)));
+  ASSERT_TRUE(h.sender->try_enqueue(batch(1)));
+  EXPECT_TRUE(h.sender->has_room(batch(7)));
+  EXPECT_TRUE(h.sender->try_enqueue(batch(7)));
+  EXPECT_EQ(h.sender->stats().dropped(DropReason::queue_full), 7u);
+  EXPECT_EQ(h.sender->queue().size(), 2u);
+}
+
+TEST(SenderTest, DropOldestShedsTheOldestWaitingRequest) {
+  Harness h(full_queue_config("drop_oldest"), black_hole);
+  ASSERT_TRUE(h.sender->try_enqueue(batch(1)));
+  ASSERT_TRUE(eventually([&] { return h.log->try_count() == 1; }));
+  ASSERT_TRUE(h.sender->try_enqueue(batch(2)));
+  ASSERT_TRUE(h.sender->try_enqueue(batch(3)));
+  EXPECT_TRUE(h.sender->try_enqueue(batch(4)));
+  EXPECT_EQ(h.sender->stats().dropped(DropReason::queue_full), 2u) << "the oldest waiting one";
+  EXPECT_EQ(h.sender->queue().size(), 2u);
+}
+
 }  // namespace
 }  // namespace otlpgate::queue

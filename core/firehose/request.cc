@@ -1,0 +1,168 @@
+// The Firehose delivery body and response: simdjson on-demand over the padded body, a strict
+// base64 decoder, and the JSON response.
+#include "core/firehose/request.h"
+
+#include <array>
+#include <utility>
+
+#include "core/firehose/json_doc.h"
+
+namespace otlpgate::firehose {
+
+namespace ondemand = simdjson::ondemand;
+
+namespace {
+
+constexpr std::array<int8_t, 256> kBase64 = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t i = 0; i < alphabet.size(); ++i)
+    t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
+  return t;
+}();
+
+std::string body_error(std::string_view what, simdjson::error_code e) {
+  return std::string(what) + ": " + simdjson::error_message(e);
+}
+
+// Appends `s` as a JSON string. Bytes of a string that is not valid UTF-8 become '?', so the
+// response stays valid JSON whatever header value it echoes.
+void append_json_string(std::string& out, std::string_view s) {
+  constexpr char kHex[] = "0123456789abcdef";
+  const bool utf8 = simdjson::validate_utf8(s.data(), s.size());
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += (c >= 0x80 && !utf8) ? '?' : ch;
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+bool base64_decode(std::string_view in, std::string& out, std::size_t* bad_offset) {
+  out.reserve(out.size() + in.size() / 4 * 3);
+  uint32_t acc = 0;
+  int digits = 0;   // in the current group of four
+  int padding = 0;  // '=' seen in the current group
+  bool done = false;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    if (c == '\r' || c == '\n') continue;  // line breaks are ignored, as Go's decoder does
+    const int8_t v = kBase64[c];
+    const bool ok = !done && (c == '=' ? digits >= 2 : v >= 0 && padding == 0);
+    if (!ok) {
+      *bad_offset = i;
+      return false;
+    }
+    if (c == '=') {
+      if (digits + ++padding < 4) continue;
+      // "xx==" holds one byte, "xxx=" two.
+      acc <<= 6 * padding;
+      out += static_cast<char>(acc >> 16);
+      if (digits == 3) out += static_cast<char>((acc >> 8) & 0xff);
+      done = true;
+      continue;
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    if (++digits == 4) {
+      out += static_cast<char>(acc >> 16);
+      out += static_cast<char>((acc >> 8) & 0xff);
+      out += static_cast<char>(acc & 0xff);
+      acc = 0;
+      digits = 0;
+    }
+  }
+  if (!done && (digits != 0 || padding != 0)) {
+    *bad_offset = in.size();
+    return false;
+  }
+  return true;
+}
+
+std::string parse_delivery(std::string& body, DeliveryBody& out, const OnRecord& on_record) {
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  // A parser per delivery: deliveries are few and large, and its buffers should not outlive one.
+  ondemand::parser parser;
+  ondemand::document doc;
+  ondemand::object obj;
+  if (auto e = parser.iterate(body.data(), body.size(), body.capacity()).get(doc))
+    return body_error("invalid JSON body", e);
+  if (auto e = doc.get_object().get(obj)) return body_error("the body is not a JSON object", e);
+  std::string decoded;
+  for (auto field_result : obj) {
+    ondemand::field field;
+    std::string_view key;
+    if (auto e = read_field(std::move(field_result), field, key))
+      return body_error("invalid JSON body", e);
+    ondemand::value& v = field.value();
+    if (key == "requestId") {
+      std::string_view id;
+      if (auto e = v.get_string().get(id)) return body_error("requestId", e);
+      out.request_id.assign(id);
+    } else if (key == "timestamp") {
+      if (auto e = v.get_int64().get(out.timestamp_ms)) return body_error("timestamp", e);
+    } else if (key == "records") {
+      ondemand::array records;
+      if (auto e = v.get_array().get(records)) return body_error("records", e);
+      for (auto record_result : records) {
+        const std::size_t index = out.records++;
+        ondemand::object record;
+        if (auto e = record_result.get_object().get(record)) return body_error("records", e);
+        bool has_data = false;
+        for (auto rf_result : record) {
+          ondemand::field rf;
+          std::string_view name, data;
+          if (auto e = read_field(std::move(rf_result), rf, name)) return body_error("records", e);
+          if (name != "data" || has_data) continue;
+          has_data = true;
+          if (rf.value().get_string().get(data)) {
+            on_record(index, {}, "data is not a string");
+            continue;
+          }
+          decoded.clear();
+          std::size_t bad = 0;
+          if (!base64_decode(data, decoded, &bad)) {
+            on_record(index, {}, "data is not base64 (at character " + std::to_string(bad) + ")");
+            continue;
+          }
+          on_record(index, decoded, {});
+        }
+        if (!has_data) on_record(index, {}, "no data");
+      }
+    }
+  }
+  if (!at_end(doc)) return "invalid JSON body: content after the object";
+  return {};
+}
+
+std::string encode_response(std::string_view request_id, int64_t timestamp_ms,
+                            std::string_view error_message) {
+  std::string out = "{\"requestId\":";
+  append_json_string(out, request_id);
+  out += ",\"timestamp\":" + std::to_string(timestamp_ms);
+  if (!error_message.empty()) {
+    if (error_message.size() > kMaxErrorMessage) {
+      std::size_t cut = kMaxErrorMessage;
+      while (cut > 0 && (static_cast<unsigned char>(error_message[cut]) & 0xc0) == 0x80) --cut;
+      error_message = error_message.substr(0, cut);
+    }
+    out += ",\"errorMessage\":";
+    append_json_string(out, error_message);
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace otlpgate::firehose

@@ -1,0 +1,98 @@
+// The hot-path rule "no per-item heap allocation": once warm, the stages' process() calls
+// allocate nothing at all, on the benchmark workload of every signal with rules that drop, delete,
+// hash, mask, add and rename. A binary of its own, because it replaces the global operator new to
+// count every allocation.
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "bench/workload.h"
+#include "core/otlp/edits.h"
+#include "core/otlp/index.h"
+#include "core/otlp/rewriter.h"
+#include "tests/support/chain_reference.h"
+
+namespace {
+thread_local long t_allocations = 0;
+}  // namespace
+
+// GCC takes free() of what a replaced operator new returned for a mismatch; here it is the pair.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void* operator new(std::size_t n) {
+  ++t_allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace otlpgate {
+namespace {
+
+// Rules that fire on the workload (bench/workload.cc): every stage edits something.
+const std::vector<std::pair<std::string, std::string>> kChain = {
+    {"filter/f",
+     "metrics: {exclude: {match_type: strict, metric_names: [http.server.request.1.count], "
+     "attributes: [{key: http.route, value: /healthz}]}}\n"
+     "spans: {exclude: {match_type: regexp, span_names: ['^GET /healthz']}}\n"
+     "logs: {exclude: {match_type: strict, severity_texts: [DEBUG]}}\n"},
+    {"redact/r",
+     "delete_keys: [k8s.pod.name, thread.name]\nhash_keys: [client.address]\nhash_key: k\n"
+     "builtin_patterns: [email]\n"},
+    {"dedup/d", "max_series: 1000000\n"},
+    {"relabel/l",
+     "metric_relabel_configs:\n"
+     "- {source_labels: [__name__], regex: 'http\\.server\\.request\\.1.*', target_label: "
+     "service, replacement: checkout}\n"
+     "- {source_labels: [__name__], regex: '(.*)\\.count', target_label: __name__, "
+     "replacement: '${1}.total'}\n"
+     "actions:\n- {key: deployment.environment, value: prod, action: insert, level: resource}\n"
+     "- {key: tenant, value: shop, action: upsert}\n"},
+};
+
+class ChainAllocationTest : public ::testing::TestWithParam<Signal> {};
+
+TEST_P(ChainAllocationTest, WarmStagesAllocateNothing) {
+  const Signal signal = GetParam();
+  std::string err;
+  const std::vector<std::unique_ptr<Stage>> chain = testing::build_stages(kChain, &err);
+  ASSERT_FALSE(chain.empty()) << err;
+  otlp::Index ix;
+  otlp::Edits edits;
+  otlp::Rewriter rw;
+  std::vector<long> per_stage(chain.size());
+  // Requests 1-3 warm the caches, scratch buffers and the dedup window; request 4 is counted.
+  for (unsigned seed = 1; seed <= 4; ++seed) {
+    Bytes cur = Bytes::adopt(bench::make_request(signal, 256 << 10, seed));
+    std::size_t edited = 0;
+    for (std::size_t i = 0; i < chain.size(); ++i) {
+      ASSERT_TRUE(ix.build(signal, cur));
+      edits.clear();
+      const long before = t_allocations;
+      chain[i]->process(ix, edits);
+      per_stage[i] = t_allocations - before;
+      edited += !edits.empty();
+      if (!edits.empty()) cur = rw.apply(ix, edits).bytes;
+    }
+    for (auto& st : chain) st->finish(true);
+    ASSERT_GE(edited, 2u) << "the rules must fire for the count to mean something";
+  }
+  for (std::size_t i = 0; i < chain.size(); ++i)
+    EXPECT_EQ(per_stage[i], 0) << chain[i]->name() << " on " << signal_name(signal);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSignals, ChainAllocationTest,
+                         ::testing::Values(Signal::metrics, Signal::traces, Signal::logs),
+                         [](const auto& info) { return std::string(signal_name(info.param)); });
+
+}  // namespace
+}  // namespace otlpgate
