@@ -7,6 +7,8 @@
 #include <string_view>
 #include <utility>
 
+#include "core/memory/memory_limit.h"
+
 namespace otlpgate {
 
 // One serialized request (or any other immutable payload). Copies share the same storage, so a
@@ -19,6 +21,32 @@ class Bytes {
   // Takes ownership of the string without copying its contents.
   static Bytes adopt(std::string&& s) { return Bytes(std::make_shared<const std::string>(std::move(s))); }
   static Bytes copy_of(std::string_view s) { return adopt(std::string(s)); }
+
+  // adopt(), keeping `charge` (the string's bytes reserved against the memory limit) for as long as
+  // the storage lives: however many queues share the buffer, it is counted once, until the last
+  // copy goes.
+  static Bytes adopt(std::string&& s, memory::Reservation charge) {
+    struct Charged {
+      std::string s;
+      memory::Reservation charge;
+    };
+    auto held = std::make_shared<const Charged>(Charged{std::move(s), std::move(charge)});
+    return Bytes(std::shared_ptr<const std::string>(held, &held->s));
+  }
+  // The same storage, with `charge` kept until the last copy of the result goes.
+  Bytes charged(memory::Reservation charge) const {
+    struct Charged {
+      std::shared_ptr<const std::string> data;
+      memory::Reservation charge;
+    };
+    auto held = std::make_shared<const Charged>(Charged{data_, std::move(charge)});
+    return Bytes(std::shared_ptr<const std::string>(held, held->data.get()));
+  }
+  // charged() with this buffer's size reserved from `limit` even over it (the bytes of a request
+  // already admitted); itself when `limit` is null.
+  Bytes charged_to(memory::MemoryLimit* limit) const {
+    return limit ? charged(limit->reserve(size())) : *this;
+  }
 
   std::string_view view() const noexcept { return data_ ? std::string_view(*data_) : std::string_view(); }
   const char* data() const noexcept { return data_ ? data_->data() : nullptr; }

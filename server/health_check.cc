@@ -5,7 +5,7 @@ namespace otlpgate::server {
 
 namespace http = boost::beast::http;
 
-void HealthHandler::handle(HttpRequest&& req, Respond respond) {
+void HealthHandler::handle_screened(HttpRequest&& req, std::string, Respond respond) {
   std::string_view target = req.target();
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
   if (req.method() != http::verb::get && req.method() != http::verb::head) {

@@ -16,7 +16,7 @@ class HealthHandler : public HttpHandler {
  public:
   HealthHandler(std::string path, std::function<std::string()> render_metrics)
       : path_(std::move(path)), render_metrics_(std::move(render_metrics)) {}
-  void handle(HttpRequest&& req, Respond respond) override;
+  void handle_screened(HttpRequest&& req, std::string tenant, Respond respond) override;
   // Set once every listener is bound, cleared when shutting down.
   void set_ready(bool ready) { ready_.store(ready); }
 

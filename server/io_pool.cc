@@ -13,7 +13,16 @@ IoPool::IoPool(int threads) {
   }
 }
 
-IoPool::~IoPool() { stop(); }
+IoPool::~IoPool() {
+  stop();
+  // Handlers still queued are destroyed with their context, and what they hold may belong to a
+  // lower-numbered one (every listener's acceptor lives on context 0, its connections on the
+  // others): destroy from the last context to the first, so context 0 outlives them all.
+  while (!contexts_.empty()) {
+    guards_.pop_back();
+    contexts_.pop_back();
+  }
+}
 
 void IoPool::start() {
   for (auto& c : contexts_) {

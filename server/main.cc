@@ -18,10 +18,12 @@
 #include "server/exporters/factory.h"
 #include "server/health_check.h"
 #include "server/http/http_server.h"
+#include "server/http/tls_options.h"
 #include "server/io_pool.h"
 #include "server/receivers/awsfirehose.h"
 #include "server/receivers/otlp_grpc.h"
 #include "server/receivers/otlp_http.h"
+#include "server/receivers/listener_auth.h"
 
 namespace {
 
@@ -111,7 +113,9 @@ int main(int argc, char** argv) {
   bool ok = true;
   for (const auto& r : cfg.receivers) {
     if (r.grpc && ok) {
-      auto g = std::make_unique<server::OtlpGrpcReceiver>(r.id, *r.grpc, *runtime);
+      auto g = std::make_unique<server::OtlpGrpcReceiver>(
+          r.id, *r.grpc, *runtime,
+          server::ListenerAuth::make(cfg, r.grpc->authenticator, &runtime->metrics(), r.id, "grpc"));
       if (!g->start(&err)) {
         std::fprintf(stderr, "otlpgate: receivers.%s.protocols.grpc: %s\n", r.id.c_str(), err.c_str());
         ok = false;
@@ -131,10 +135,12 @@ int main(int argc, char** argv) {
       o.write_timeout = r.http->write_timeout;
       o.max_connections = r.http->max_connections;
       o.max_requests_in_flight = r.http->max_requests_in_flight;
-      auto receiver =
-          std::make_shared<server::OtlpHttpReceiver>(r.id, *runtime, r.http->max_request_body_size);
+      auto receiver = std::make_shared<server::OtlpHttpReceiver>(
+          r.id, *runtime, r.http->max_request_body_size,
+          server::ListenerAuth::make(cfg, r.http->authenticator, &runtime->metrics(), r.id, "http"));
+      const bool tls_ok = server::set_tls(r.http->tls, o, &err);
       auto h = std::make_unique<server::HttpServer>(pool, o, std::move(receiver));
-      if (!h->start(&err)) {
+      if (!tls_ok || !h->start(&err)) {
         std::fprintf(stderr, "otlpgate: receivers.%s.protocols.http: %s\n", r.id.c_str(), err.c_str());
         ok = false;
       } else {
@@ -144,9 +150,10 @@ int main(int argc, char** argv) {
     }
     if (r.firehose && ok) {
       auto receiver = std::make_shared<server::FirehoseReceiver>(r.id, *r.firehose, *runtime, runtime->metrics());
-      auto h = std::make_unique<server::HttpServer>(pool, server::firehose_listener_options(*r.firehose),
-                                                    std::move(receiver));
-      if (!h->start(&err)) {
+      server::HttpServerOptions o = server::firehose_listener_options(*r.firehose);
+      const bool tls_ok = server::set_tls(r.firehose->tls, o, &err);
+      auto h = std::make_unique<server::HttpServer>(pool, o, std::move(receiver));
+      if (!tls_ok || !h->start(&err)) {
         std::fprintf(stderr, "otlpgate: receivers.%s: %s\n", r.id.c_str(), err.c_str());
         ok = false;
       } else {

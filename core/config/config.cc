@@ -19,6 +19,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/firehose/format.h"
+#include "core/tls/server_context.h"
 
 namespace otlpgate::config {
 
@@ -43,9 +44,22 @@ const Processor* Config::find_processor(const std::string& id) const {
   return nullptr;
 }
 
+const BearerTokenAuth* Config::find_authenticator(const std::string& id) const {
+  for (const auto& a : authenticators) {
+    if (a.id == id) return &a;
+  }
+  return nullptr;
+}
+
 namespace {
 
 using Keys = std::initializer_list<std::string_view>;
+
+// What extensions: declares; service.extensions says which of them are used.
+struct Extensions {
+  std::vector<std::pair<std::string, HealthCheck>> health_checks;
+  std::vector<BearerTokenAuth> authenticators;
+};
 
 std::string join(Keys xs) {
   std::string s;
@@ -127,9 +141,10 @@ class Loader {
     if (!load_receivers(root["receivers"], out)) return false;
     if (!load_processors(root["processors"], out)) return false;
     if (!load_exporters(root["exporters"], out)) return false;
-    std::vector<std::pair<std::string, HealthCheck>> extensions;
+    Extensions extensions;
     if (!load_extensions(root["extensions"], extensions)) return false;
-    return load_service(root["service"], out, extensions);
+    if (!load_service(root["service"], out, extensions)) return false;
+    return check_authenticators(out);
   }
 
   bool fail(const std::string& path, std::string_view expected, std::string_view got) {
@@ -384,17 +399,13 @@ class Loader {
     r.id = id;
     r.type = ReceiverType::awsfirehose;
     FirehoseServer& f = r.firehose.emplace();
-    if (b && b.IsMap() && b["tls"]) {
-      return fail_raw(child(p, "tls"),
-                      "TLS is not available on the awsfirehose listener yet; terminate TLS in "
-                      "front of it (Firehose delivers to https:// only)");
-    }
     if (!check_keys(b, p,
                     {"endpoint", "encoding", "access_key", "on_invalid_record",
-                     "max_request_body_size", "request_id_dedup"}))
+                     "max_request_body_size", "request_id_dedup", "tls"}))
       return false;
     if (!b || b.IsNull()) return true;
     if (!get_host_port(b, p, "endpoint", f.endpoint)) return false;
+    if (!load_server_tls(b, p, f.tls)) return false;
     if (!get_string(b, p, "encoding", f.encoding)) return false;
     if (!firehose::format_from_name(f.encoding))
       return fail(child(p, "encoding"), "one of auto, cwmetrics, otel1, otel07, cwlogs",
@@ -412,6 +423,54 @@ class Loader {
         if (!get_duration(d, dp, "window", f.dedup_window)) return false;
         if (!get_int(d, dp, "max_entries", f.dedup_max_entries, 1, 100'000'000)) return false;
       }
+    }
+    return true;
+  }
+
+  // <listener>.tls: the files are loaded into a TLS context now, so a bad one is a config error.
+  bool load_server_tls(const YAML::Node& listener, const std::string& listener_path,
+                       std::optional<TlsServer>& out) {
+    const YAML::Node n = listener["tls"];
+    if (!n) return true;
+    const std::string path = child(listener_path, "tls");
+    if (!check_keys(n, path, {"cert_file", "key_file", "client_ca_file", "min_version"}))
+      return false;
+    TlsServer& t = out.emplace();
+    if (!n.IsNull()) {
+      if (!get_string(n, path, "cert_file", t.cert_file)) return false;
+      if (!get_string(n, path, "key_file", t.key_file)) return false;
+      if (!get_string(n, path, "client_ca_file", t.client_ca_file)) return false;
+      if (!get_enum(n, path, "min_version", {"1.2", "1.3"}, t.min_version)) return false;
+    }
+    if (t.cert_file.empty())
+      return fail(child(path, "cert_file"), "a PEM certificate file", "nothing");
+    if (t.key_file.empty())
+      return fail(child(path, "key_file"), "a PEM private key file", "nothing");
+    tls::ContextError e;
+    if (!tls::make_server_context(t, &e)) return fail_raw(child(path, e.key), e.message);
+    return true;
+  }
+
+  // <listener>.auth: {authenticator: <extension id>}; the id is checked once extensions are known.
+  bool load_auth(const YAML::Node& listener, const std::string& listener_path, std::string& out) {
+    const YAML::Node n = listener["auth"];
+    if (!n) return true;
+    const std::string path = child(listener_path, "auth");
+    if (!check_keys(n, path, {"authenticator"})) return false;
+    if (!n.IsNull() && !get_string(n, path, "authenticator", out)) return false;
+    if (out.empty())
+      return fail(child(path, "authenticator"), "an extension id such as bearertokenauth/clients",
+                  describe(n["authenticator"]));
+    auth_refs_.emplace_back(child(path, "authenticator"), out);
+    return true;
+  }
+
+  // Every auth.authenticator names a bearertokenauth extension listed in service.extensions.
+  bool check_authenticators(const Config& cfg) {
+    for (const auto& [path, id] : auth_refs_) {
+      if (!cfg.find_authenticator(id))
+        return fail(path, "a bearertokenauth extension declared under extensions and listed in "
+                    "service.extensions", quote(id));
     }
     return true;
   }
@@ -444,12 +503,19 @@ class Loader {
         return fail(pp, "at least one of grpc, http", "none");
       if (const YAML::Node g = protocols["grpc"]) {
         const std::string gp = child(pp, "grpc");
-        if (!check_keys(g, gp, {"endpoint", "max_recv_msg_size_mib"})) return false;
+        if (!check_keys(g, gp, {"endpoint", "max_recv_msg_size_mib", "tls", "auth"})) return false;
         GrpcServer s;
         if (!g.IsNull()) {
           if (!get_host_port(g, gp, "endpoint", s.endpoint)) return false;
           if (!get_int(g, gp, "max_recv_msg_size_mib", s.max_recv_msg_size_mib, 1, 4096))
             return false;
+          if (!load_server_tls(g, gp, s.tls)) return false;
+          // gRPC 1.51's C++ API has no minimum version setting; it takes TLS 1.2 and 1.3.
+          if (s.tls && s.tls->min_version != "1.2")
+            return fail(child(child(gp, "tls"), "min_version"),
+                        "\"1.2\" on a gRPC listener (its TLS library accepts 1.2 and 1.3)",
+                        describe(g["tls"]["min_version"]));
+          if (!load_auth(g, gp, s.authenticator)) return false;
         }
         r.grpc = s;
       }
@@ -458,7 +524,7 @@ class Loader {
         if (!check_keys(h, hp,
                         {"endpoint", "max_request_body_size", "max_compressed_body_size",
                          "read_timeout", "idle_timeout", "write_timeout", "max_header_size",
-                         "max_connections", "max_requests_in_flight"}))
+                         "max_connections", "max_requests_in_flight", "tls", "auth"}))
           return false;
         HttpServer s;
         if (!h.IsNull()) {
@@ -476,6 +542,8 @@ class Loader {
           if (!get_int(h, hp, "max_connections", s.max_connections, 1, 1000000)) return false;
           if (!get_int(h, hp, "max_requests_in_flight", s.max_requests_in_flight, 1, 1000000))
             return false;
+          if (!load_server_tls(h, hp, s.tls)) return false;
+          if (!load_auth(h, hp, s.authenticator)) return false;
         }
         r.http = s;
       }
@@ -709,7 +777,75 @@ class Loader {
 
   // ---- extensions ----
 
-  bool load_extensions(const YAML::Node& n, std::vector<std::pair<std::string, HealthCheck>>& out) {
+  // extensions.bearertokenauth/<name>: {tenants: [{name, tokens, token_files}], tenant_attribute}.
+  bool load_bearertokenauth(const std::string& id, const YAML::Node& b, const std::string& p,
+                            BearerTokenAuth& a) {
+    a.id = id;
+    if (!check_keys(b, p, {"tenants", "tenant_attribute"})) return false;
+    const std::string tp = child(p, "tenants");
+    const YAML::Node tenants = b.IsMap() ? b["tenants"] : YAML::Node();
+    if (!tenants || !tenants.IsSequence() || tenants.size() == 0)
+      return fail(tp, "a list of tenants such as [{name: a, tokens: [${env:A_TOKEN}]}]",
+                  describe(tenants));
+    if (!get_string(b, p, "tenant_attribute", a.tenant_attribute)) return false;
+    std::size_t i = 0;
+    for (const auto& t : tenants) {
+      const std::string ip = child(tp, std::to_string(i++));
+      if (!check_keys(t, ip, {"name", "tokens", "token_files"})) return false;
+      if (!t.IsMap()) return fail(ip, "a tenant such as {name: a, tokens: [...]}", describe(t));
+      Tenant tenant;
+      if (!get_string(t, ip, "name", tenant.name)) return false;
+      if (tenant.name.empty()) return fail(child(ip, "name"), "a tenant name", describe(t["name"]));
+      for (const Tenant& other : a.tenants) {
+        if (other.name == tenant.name)
+          return fail(child(ip, "name"), "each tenant name once", quote(tenant.name) + " twice");
+      }
+      if (const YAML::Node tokens = t["tokens"]; tokens && !tokens.IsNull()) {
+        const std::string kp = child(ip, "tokens");
+        if (!tokens.IsSequence()) return fail(kp, "a list of tokens", describe(tokens));
+        std::size_t k = 0;
+        for (const auto& token : tokens) {
+          const std::string tkp = child(kp, std::to_string(k++));
+          std::string v;
+          if (!scalar(token, tkp, "a token (${env:NAME} recommended)", v)) return false;
+          // describe() shows the raw text, which for ${env:…} never contains the secret.
+          if (v.empty()) return fail(tkp, "a non-empty token", describe(token));
+          tenant.tokens.push_back(std::move(v));
+        }
+      }
+      std::vector<std::string> files;
+      if (!get_list(t, ip, "token_files", files)) return false;
+      for (const std::string& f : files) {
+        std::string content, why;
+        if (!tls::read_file(f, content, &why))
+          return fail_raw(child(ip, "token_files"), quote(f) + ": " + why);
+        std::size_t before = tenant.tokens.size();
+        std::istringstream lines(content);
+        for (std::string line; std::getline(lines, line);) {
+          const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)); };
+          const auto first = std::find_if_not(line.begin(), line.end(), space);
+          const auto last = std::find_if_not(line.rbegin(), line.rend(), space).base();
+          if (first < last) tenant.tokens.emplace_back(first, last);
+        }
+        if (tenant.tokens.size() == before)
+          return fail_raw(child(ip, "token_files"), quote(f) + ": no token in it (one per line)");
+      }
+      if (tenant.tokens.empty())
+        return fail(child(ip, "tokens"), "at least one token (tokens or token_files)", "none");
+      for (const Tenant& other : a.tenants) {
+        for (const std::string& token : tenant.tokens) {
+          // Named, never printed: a token must say which tenant sent the request.
+          if (std::find(other.tokens.begin(), other.tokens.end(), token) != other.tokens.end())
+            return fail(child(ip, "tokens"), "tokens of this tenant only",
+                        "one that tenant " + quote(other.name) + " has too");
+        }
+      }
+      a.tenants.push_back(std::move(tenant));
+    }
+    return true;
+  }
+
+  bool load_extensions(const YAML::Node& n, Extensions& out) {
     const std::string path = "extensions";
     if (!check_unique_keys(n, path, "a mapping of extension ids")) return false;
     if (!n) return true;
@@ -717,8 +853,15 @@ class Loader {
       const std::string& id = kv.first.Scalar();
       const std::string p = child(path, id);
       if (!valid_component_id(id)) return fail(p, "an id such as health_check", quote(id));
+      if (component_type(id) == "bearertokenauth") {
+        BearerTokenAuth a;
+        if (!load_bearertokenauth(id, kv.second, p, a)) return false;
+        out.authenticators.push_back(std::move(a));
+        continue;
+      }
       if (component_type(id) != "health_check")
-        return fail(p, "an extension of type health_check", quote(component_type(id)));
+        return fail(p, "an extension of type health_check or bearertokenauth",
+                    quote(component_type(id)));
       HealthCheck h;
       if (!check_keys(kv.second, p, {"endpoint", "path"})) return false;
       if (!kv.second.IsNull()) {
@@ -727,7 +870,7 @@ class Loader {
         if (h.path.empty() || h.path[0] != '/')
           return fail(child(p, "path"), "a path starting with /", describe(kv.second["path"]));
       }
-      out.emplace_back(id, h);
+      out.health_checks.emplace_back(id, h);
     }
     return true;
   }
@@ -761,11 +904,32 @@ class Loader {
       return fail(p, "a pipeline id of metrics, traces or logs, optionally followed by /name",
                   quote(id));
     out.signal = *sig;
-    if (!check_keys(b, p, {"receivers", "processors", "exporters"})) return false;
+    if (!check_keys(b, p, {"receivers", "processors", "exporters", "tenants"})) return false;
     if (b.IsNull()) return fail(child(p, "receivers"), "a non-empty list of receivers", "nothing");
     if (!get_list(b, p, "receivers", out.receivers)) return false;
     if (!get_list(b, p, "processors", out.processors)) return false;
     if (!get_list(b, p, "exporters", out.exporters)) return false;
+    if (!get_list(b, p, "tenants", out.tenants)) return false;
+    for (const auto& t : out.tenants) {
+      const bool known = std::any_of(
+          cfg.authenticators.begin(), cfg.authenticators.end(), [&](const BearerTokenAuth& a) {
+            return std::any_of(a.tenants.begin(), a.tenants.end(),
+                               [&](const Tenant& x) { return x.name == t; });
+          });
+      if (!known)
+        return fail(child(p, "tenants"),
+                    "tenants of a bearertokenauth extension listed in service.extensions",
+                    quote(t));
+    }
+    for (const auto& r : out.receivers) {
+      // Such a receiver's requests carry no tenant: this pipeline would never take one of them.
+      const Receiver* rc = cfg.find_receiver(r);
+      const bool authenticates = rc && ((rc->grpc && !rc->grpc->authenticator.empty()) ||
+                                        (rc->http && !rc->http->authenticator.empty()));
+      if (!out.tenants.empty() && rc && !authenticates)
+        return fail(child(p, "receivers"),
+                    "receivers with an auth.authenticator (this pipeline has tenants)", quote(r));
+    }
     if (out.receivers.empty())
       return fail(child(p, "receivers"), "a non-empty list of receivers", describe(b["receivers"]));
     if (out.exporters.empty())
@@ -795,19 +959,26 @@ class Loader {
     return true;
   }
 
-  bool load_service(const YAML::Node& n, Config& cfg,
-                    const std::vector<std::pair<std::string, HealthCheck>>& extensions) {
+  bool load_service(const YAML::Node& n, Config& cfg, const Extensions& extensions) {
     const std::string path = "service";
     if (!n || n.IsNull()) return fail(path, "a mapping with pipelines", "nothing");
     if (!check_keys(n, path,
-                    {"extensions", "pipelines", "telemetry", "io_threads", "shutdown_timeout"}))
+                    {"extensions", "pipelines", "telemetry", "io_threads", "shutdown_timeout",
+                     "memory_limit_mib"}))
       return false;
     Service& s = cfg.service;
     if (!get_list(n, path, "extensions", s.extensions)) return false;
     for (const auto& x : s.extensions) {
-      const auto it = std::find_if(extensions.begin(), extensions.end(),
+      const auto auth = std::find_if(extensions.authenticators.begin(),
+                                     extensions.authenticators.end(),
+                                     [&](const auto& a) { return a.id == x; });
+      if (auth != extensions.authenticators.end()) {
+        cfg.authenticators.push_back(*auth);
+        continue;
+      }
+      const auto it = std::find_if(extensions.health_checks.begin(), extensions.health_checks.end(),
                                    [&](const auto& e) { return e.first == x; });
-      if (it == extensions.end())
+      if (it == extensions.health_checks.end())
         return fail(child(path, "extensions"), "an extension declared under extensions", quote(x));
       if (cfg.health_check)
         return fail(child(path, "extensions"), "one health_check extension",
@@ -816,6 +987,7 @@ class Loader {
     }
     if (!get_int(n, path, "io_threads", s.io_threads, 0, 1024)) return false;
     if (!get_duration(n, path, "shutdown_timeout", s.shutdown_timeout)) return false;
+    if (!get_int(n, path, "memory_limit_mib", s.memory_limit_mib, 0, 1 << 24)) return false;
     if (const YAML::Node t = n["telemetry"]; t && !load_telemetry(t, child(path, "telemetry"), s))
       return false;
     const YAML::Node pipelines = n["pipelines"];
@@ -835,6 +1007,7 @@ class Loader {
  private:
   std::string source_;
   Error& err_;
+  std::vector<std::pair<std::string, std::string>> auth_refs_;  // key path, authenticator id
 };
 
 }  // namespace

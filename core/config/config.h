@@ -73,10 +73,21 @@ struct Exporter {
   std::string verbosity = "basic";  // debug only: basic | normal | detailed
 };
 
+// <listener>.tls (the collector's configtls.ServerConfig subset): TLS on a receiver's listener.
+// The files are read and checked (the key matches the certificate) when the config is loaded.
+struct TlsServer {
+  std::string cert_file;       // PEM certificate chain, leaf first
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // PEM CAs: when set, clients must present a certificate they signed
+  std::string min_version = "1.2";  // "1.2" | "1.3"; never below 1.2
+};
+
 // receivers.otlp.protocols.grpc
 struct GrpcServer {
   std::string endpoint = "0.0.0.0:4317";
   uint64_t max_recv_msg_size_mib = 16;  // one request message, after decompression
+  std::optional<TlsServer> tls;
+  std::string authenticator;  // auth.authenticator: a bearertokenauth extension id, or empty
 };
 
 // receivers.otlp.protocols.http
@@ -92,11 +103,11 @@ struct HttpServer {
   uint64_t max_header_size = 64 << 10;
   uint64_t max_connections = 10000;       // more are closed as soon as they are accepted
   uint64_t max_requests_in_flight = 1024;  // being read or handled at once; more get 503
+  std::optional<TlsServer> tls;
+  std::string authenticator;  // auth.authenticator: a bearertokenauth extension id, or empty
 };
 
 // receivers.awsfirehose: the Amazon Data Firehose HTTP endpoint (server/receivers/awsfirehose.h).
-// TLS: none yet; `tls` is refused with a message until the TLS work adds it to every listener
-// (Firehose delivers to https:// only: terminate TLS in front of this listener meanwhile).
 struct FirehoseServer {
   std::string endpoint = "127.0.0.1:4433";  // the Collector's default host is 0.0.0.0
   std::string encoding = "auto";            // auto | cwmetrics | otel1 (otlp_v1) | otel07 | cwlogs
@@ -105,6 +116,7 @@ struct FirehoseServer {
   uint64_t max_request_body_size = 64ull << 20;  // bytes, after decompression (Firehose's maximum)
   Millis dedup_window{2 * 3600 * 1000};     // request_id_dedup.window; 0 disables
   uint64_t dedup_max_entries = 100000;      // request_id_dedup.max_entries
+  std::optional<TlsServer> tls;             // Firehose delivers to https:// only
 };
 
 enum class ReceiverType { otlp, awsfirehose };
@@ -131,12 +143,28 @@ struct HealthCheck {
   std::string path = "/";
 };
 
+// extensions.bearertokenauth/<name>: who may send, as tenants with their tokens. Receivers refer
+// to it with auth.authenticator; a request's tenant routes it (Pipeline::tenants) and may be
+// written as a resource attribute.
+struct Tenant {
+  std::string name;
+  std::vector<std::string> tokens;  // from `tokens` and the lines of `token_files`; never logged
+};
+
+struct BearerTokenAuth {
+  std::string id;  // "bearertokenauth/clients"
+  std::vector<Tenant> tenants;
+  std::string tenant_attribute;  // resource attribute set to the tenant's name; empty: none
+};
+
 struct Pipeline {
   std::string id;  // "metrics" or "metrics/aws"
   Signal signal = Signal::metrics;
   std::vector<std::string> receivers;
   std::vector<std::string> processors;
   std::vector<std::string> exporters;
+  // Only requests of these tenants (auth) enter this pipeline; empty: every request.
+  std::vector<std::string> tenants;
 };
 
 struct Service {
@@ -144,6 +172,9 @@ struct Service {
   std::vector<Pipeline> pipelines;
   int io_threads = 0;           // 0 = one per core
   Millis shutdown_timeout{30000};  // how long SIGTERM waits for queues to drain
+  // Request bytes held in memory at once, across receivers and in-memory queues (README "Memory
+  // limit"); over it receivers answer 429 / RESOURCE_EXHAUSTED / 503. 0 = no limit.
+  uint64_t memory_limit_mib = 1024;
   // service.telemetry (the collector's names; only these two are accepted).
   std::string log_level = "info";         // telemetry.logs.level: debug | info | warn | error
   std::string metrics_level = "normal";   // telemetry.metrics.level: none | basic | normal | detailed
@@ -155,11 +186,13 @@ struct Config {
   std::vector<Exporter> exporters;
   std::vector<Processor> processors;
   std::optional<HealthCheck> health_check;  // set when declared AND listed in service.extensions
+  std::vector<BearerTokenAuth> authenticators;  // declared AND listed in service.extensions
   Service service;
 
   const Receiver* find_receiver(const std::string& id) const;
   const Exporter* find_exporter(const std::string& id) const;
   const Processor* find_processor(const std::string& id) const;
+  const BearerTokenAuth* find_authenticator(const std::string& id) const;
 };
 
 // A configuration error: "<file>: <key.path>: <what was expected>".

@@ -1,8 +1,7 @@
-// The Firehose delivery body and response: simdjson on-demand over the padded body, a strict
-// base64 decoder, and the JSON response.
+// The Firehose delivery body and response: simdjson on-demand over the padded body, the record
+// data decoded from base64, and the JSON response.
 #include "core/firehose/request.h"
 
-#include <array>
 #include <utility>
 
 #include "core/firehose/json_doc.h"
@@ -12,16 +11,6 @@ namespace otlpgate::firehose {
 namespace ondemand = simdjson::ondemand;
 
 namespace {
-
-constexpr std::array<int8_t, 256> kBase64 = [] {
-  std::array<int8_t, 256> t{};
-  t.fill(-1);
-  constexpr std::string_view alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (std::size_t i = 0; i < alphabet.size(); ++i)
-    t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
-  return t;
-}();
 
 std::string body_error(std::string_view what, simdjson::error_code e) {
   return std::string(what) + ": " + simdjson::error_message(e);
@@ -51,45 +40,6 @@ void append_json_string(std::string& out, std::string_view s) {
 
 }  // namespace
 
-bool base64_decode(std::string_view in, std::string& out, std::size_t* bad_offset) {
-  out.reserve(out.size() + in.size() / 4 * 3);
-  uint32_t acc = 0;
-  int digits = 0;   // in the current group of four
-  int padding = 0;  // '=' seen in the current group
-  bool done = false;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const auto c = static_cast<unsigned char>(in[i]);
-    if (c == '\r' || c == '\n') continue;  // line breaks are ignored, as Go's decoder does
-    const int8_t v = kBase64[c];
-    const bool ok = !done && (c == '=' ? digits >= 2 : v >= 0 && padding == 0);
-    if (!ok) {
-      *bad_offset = i;
-      return false;
-    }
-    if (c == '=') {
-      if (digits + ++padding < 4) continue;
-      // "xx==" holds one byte, "xxx=" two.
-      acc <<= 6 * padding;
-      out += static_cast<char>(acc >> 16);
-      if (digits == 3) out += static_cast<char>((acc >> 8) & 0xff);
-      done = true;
-      continue;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    if (++digits == 4) {
-      out += static_cast<char>(acc >> 16);
-      out += static_cast<char>((acc >> 8) & 0xff);
-      out += static_cast<char>(acc & 0xff);
-      acc = 0;
-      digits = 0;
-    }
-  }
-  if (!done && (digits != 0 || padding != 0)) {
-    *bad_offset = in.size();
-    return false;
-  }
-  return true;
-}
 
 std::string parse_delivery(std::string& body, DeliveryBody& out, const OnRecord& on_record) {
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
@@ -133,7 +83,7 @@ std::string parse_delivery(std::string& body, DeliveryBody& out, const OnRecord&
           }
           decoded.clear();
           std::size_t bad = 0;
-          if (!base64_decode(data, decoded, &bad)) {
+          if (!base64_decode(data, decoded, kRecordBase64, &bad)) {
             on_record(index, {}, "data is not base64 (at character " + std::to_string(bad) + ")");
             continue;
           }

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/base64.h"
+
 namespace otlpgate::firehose {
 
 inline constexpr std::string_view kRequestIdHeader = "X-Amz-Firehose-Request-Id";
@@ -37,9 +39,9 @@ using OnRecord =
 // changed. The views passed to `on_record` are valid during the call only.
 std::string parse_delivery(std::string& body, DeliveryBody& out, const OnRecord& on_record);
 
-// Standard base64 with padding (RFC 4648 section 4), as Firehose writes records. Appends to `out`;
-// false (with the offset of the first offending byte) for anything else.
-bool base64_decode(std::string_view in, std::string& out, std::size_t* bad_offset);
+// Record data is standard base64 with padding (RFC 4648 section 4), as Firehose writes it; line
+// breaks are ignored as Go's decoder (the Collector's) ignores them.
+inline constexpr Base64Rules kRecordBase64{.skip_line_breaks = true};
 
 // The response body: {"requestId": …, "timestamp": …} plus "errorMessage" when `error_message` is
 // not empty (cut to kMaxErrorMessage bytes on a UTF-8 boundary).

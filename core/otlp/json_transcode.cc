@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/base64.h"
 #include "core/otlp/fields.h"
 #include "core/wire/cursor.h"
 
@@ -611,18 +612,6 @@ constexpr std::array<int8_t, 256> make_hex_table() {
 }
 constexpr std::array<int8_t, 256> kHex = make_hex_table();
 
-// Standard and URL-safe alphabets both decode, as protobuf's JSON parsers accept either.
-constexpr std::array<int8_t, 256> make_base64_table() {
-  std::array<int8_t, 256> t{};
-  for (auto& v : t) v = -1;
-  for (int i = 0; i < 26; ++i) t['A' + i] = static_cast<int8_t>(i);
-  for (int i = 0; i < 26; ++i) t['a' + i] = static_cast<int8_t>(26 + i);
-  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(52 + i);
-  t['+'] = t['-'] = 62;
-  t['/'] = t['_'] = 63;
-  return t;
-}
-constexpr std::array<int8_t, 256> kBase64 = make_base64_table();
 
 bool parse_decimal(std::string_view s, auto* out) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -853,25 +842,15 @@ class Transcoder {
   bool base64(uint32_t field, dom::element v) {
     std::string_view s;
     if (v.get_string().get(s)) return expected("a base64 string", v);
-    std::size_t n = s.size();
-    if (n % 4 == 0 && n >= 2 && s[n - 1] == '=')
-      n -= s[n - 2] == '=' ? 2 : 1;  // padding is optional
-    if (n % 4 == 1) return fail("invalid base64: wrong length");
-    char* p = out_.reserve_bytes(field, n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1));
-    uint32_t acc = 0;
-    int bits = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const int c = kBase64[static_cast<unsigned char>(s[i])];
-      if (c < 0) return fail("invalid base64: unexpected character at offset " + std::to_string(i));
-      acc = (acc << 6) | static_cast<uint32_t>(c);
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        *p++ = static_cast<char>(acc >> bits);
-      }
-    }
-    return true;
+    // Standard and URL-safe alphabets, padding optional: what protobuf's JSON parsers accept.
+    constexpr Base64Rules kRules{.url_safe = true, .padding_optional = true};
+    std::size_t bad = 0;
+    char* p = out_.reserve_bytes(field, base64_decoded_size(s, kRules));
+    if (base64_decode(s, p, kRules, &bad) != std::string_view::npos) return true;
+    if (bad == s.size()) return fail("invalid base64: wrong length");
+    return fail("invalid base64: unexpected character at offset " + std::to_string(bad));
   }
+
 
   // An int64_t or uint64_t: a JSON integer or an integral number in range, or a decimal string.
   template <typename T>

@@ -62,6 +62,11 @@ struct PipelineRt {
   std::string id;
   std::vector<std::unique_ptr<Stage>> stages;  // this pipeline's own instances, in listed order
   std::vector<queue::Sender*> senders;
+  std::vector<std::string> tenants;  // config::Pipeline::tenants: empty takes every request
+
+  bool takes(std::string_view tenant) const {
+    return tenants.empty() || std::find(tenants.begin(), tenants.end(), tenant) != tenants.end();
+  }
 };
 
 // Items the receivers dropped as invalid before any pipeline (core/otlp/validate.h), by reason;
@@ -93,6 +98,7 @@ class RuntimeImpl final : public Runtime {
   bool drain(std::chrono::milliseconds deadline) override;
   std::string render_metrics() const override { return registry_.render(); }
   telemetry::Registry& metrics() override { return registry_; }
+  memory::MemoryLimit* memory_limit() override { return memory_.get(); }
 
  private:
   IngestResult run(const Route& route, Signal signal, const Bytes& body, uint64_t items,
@@ -100,11 +106,12 @@ class RuntimeImpl final : public Runtime {
   // Drops the invalid items of the request indexed in `s` (core/otlp/validate.h) and says which
   // in `out`; `body` and the index become what is left. False when our own rewriter wrote
   // something unreadable (a bug, logged).
-  static bool drop_invalid(Signal signal, Bytes& body, Scratch& s, otlp::Validation& out);
+  bool drop_invalid(Signal signal, Bytes& body, Scratch& s, otlp::Validation& out);
   bool all_idle() const;
   void shutdown_exporters();
 
   telemetry::Registry registry_;
+  std::shared_ptr<memory::MemoryLimit> memory_;  // reservations may outlive the runtime
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
@@ -148,9 +155,18 @@ bool RuntimeImpl::build(const config::Config& cfg, const ExporterFactory& make_e
   };
   std::map<std::string, queue::Sender*> sender_by_id;
   auto idle = idle_;
+  memory_ = memory::MemoryLimit::create(cfg.service.memory_limit_mib << 20);
+  registry_.gauge_fn(telemetry::kMetricMemoryUsed, {},
+                     [m = memory_] { return static_cast<int64_t>(m->used()); });
+  registry_.gauge_fn(telemetry::kMetricMemoryLimit, {},
+                     [m = memory_] { return static_cast<int64_t>(m->limit()); });
+  registry_.counter_fn(telemetry::kMetricMemoryRefusals, {},
+                       [m = memory_] { return m->refusals(); });
+  uint64_t queued_mib = 0;  // what the in-memory queues may hold at most, for the warning below
   for (const config::Pipeline& p : cfg.service.pipelines) {
     auto rt = std::make_unique<PipelineRt>();
     rt->id = p.id;
+    rt->tenants = p.tenants;
     if (!p.processors.empty() && !make_stage) {
       return fail("service.pipelines." + p.id +
                   ".processors: this build has no processing stages, "
@@ -188,6 +204,7 @@ bool RuntimeImpl::build(const config::Config& cfg, const ExporterFactory& make_e
                                             &registry_, [idle] { idle->notify(); });
         exporters_.push_back(std::move(ex));
         overload_hint_[sender.get()] = overload_retry_after(*ec);
+        if (ec->sending_queue.storage.empty()) queued_mib += ec->sending_queue.queue_size_mib;
         it = sender_by_id.emplace(eid, sender.get()).first;
         senders_.push_back(std::move(sender));
       }
@@ -197,6 +214,15 @@ bool RuntimeImpl::build(const config::Config& cfg, const ExporterFactory& make_e
       }
     }
     pipelines_.push_back(std::move(rt));
+  }
+  if (cfg.service.memory_limit_mib && queued_mib >= cfg.service.memory_limit_mib) {
+    // Not an error (queues shared by fan-out count once), but full queues could then hold the
+    // whole budget and every request would be refused, the healthy backends' too.
+    std::fprintf(stderr,
+                 "otlpgate: warning: the in-memory exporter queues may hold %llu MiB "
+                 "(sending_queue.queue_size_mib), not below service.memory_limit_mib %llu\n",
+                 static_cast<unsigned long long>(queued_mib),
+                 static_cast<unsigned long long>(cfg.service.memory_limit_mib));
   }
 
   // Routes: every receiver gets counters for every signal, even where it feeds no pipeline, so
@@ -268,6 +294,16 @@ void RuntimeImpl::submit(std::string_view receiver_id, Signal signal, Bytes body
         result.message = "receiver '" + std::string(receiver_id) + "' feeds no " +
                          std::string(signal_name(signal)) + " pipeline";
         if (route) route->refused->add(received);
+      } else if (std::none_of(route->pipelines.begin(), route->pipelines.end(),
+                              [&](const PipelineRt* p) { return p->takes(tenant); })) {
+        // A tenant no pipeline takes: permanent (the Collector's 403 for PermissionDenied), so
+        // the sender does not retry what the configuration will never route.
+        result.status = IngestResult::Status::forbidden;
+        result.message = (tenant.empty() ? std::string("requests without a tenant are")
+                                         : "tenant '" + std::string(tenant) + "' is") +
+                         " not routed by any " + std::string(signal_name(signal)) +
+                         " pipeline of receiver '" + std::string(receiver_id) + "'";
+        route->refused->add(received);
       } else {
         result = run(*route, signal, body, items, tenant, s);
         if (result.status == IngestResult::Status::ok) {
@@ -298,7 +334,7 @@ bool RuntimeImpl::drop_invalid(Signal signal, Bytes& body, Scratch& s, otlp::Val
   s.edits.clear();
   out = otlp::validate(s.index, s.edits);
   if (s.edits.empty()) return true;
-  body = s.rewriter.apply(s.index, s.edits).bytes;
+  body = s.rewriter.apply(s.index, s.edits).bytes.charged_to(memory_.get());
   const otlp::IndexResult ir = s.index.build(signal, body);
   if (!ir) {
     std::fprintf(stderr, "otlpgate: dropping invalid items produced an unreadable request: %s\n",
@@ -324,6 +360,7 @@ IngestResult RuntimeImpl::run(const Route& route, Signal signal, const Bytes& bo
   // them, so the received size is the bound to check.
   const Batch received{signal, body, items, {}};
   for (const PipelineRt* p : route.pipelines) {
+    if (!p->takes(tenant)) continue;
     for (queue::Sender* sender : p->senders) {
       if (sender->has_room(received) || draining_.load()) continue;
       result.status = IngestResult::Status::overloaded;
@@ -333,6 +370,7 @@ IngestResult RuntimeImpl::run(const Route& route, Signal signal, const Bytes& bo
     }
   }
   for (const PipelineRt* p : route.pipelines) {
+    if (!p->takes(tenant)) continue;
     if (!s.index.bytes().same_storage(body)) s.index.build(signal, body);  // valid: it was before
     Bytes out = body;
     uint64_t out_items = items;
@@ -348,7 +386,7 @@ IngestResult RuntimeImpl::run(const Route& route, Signal signal, const Bytes& bo
       if (s.edits.empty()) continue;
       otlp::RewriteResult rw = s.rewriter.apply(s.index, s.edits);
       if (!rw.changed) continue;
-      out = std::move(rw.bytes);
+      out = rw.bytes.charged_to(memory_.get());  // queued in place of the received bytes
       out_items = rw.items;
       // Everything dropped: nothing left for later stages. After the last stage nothing reads the
       // index, so the new bytes are not indexed again (the fuzz targets check that they would be).

@@ -17,6 +17,8 @@
 
 #include <xxhash.h>
 
+#include "core/telemetry/metrics.h"
+
 namespace otlpgate::queue {
 namespace {
 
@@ -509,6 +511,40 @@ uint64_t DiskQueue::bytes() const {
 DiskQueueStats DiskQueue::stats() const {
   std::lock_guard lock(mu_);
   return stats_;
+}
+
+namespace {
+
+constexpr telemetry::MetricDef kMetricDiskBytes{
+    "otlpgate_exporter_queue_disk_bytes",
+    "Bytes of the persistent exporter queue's segment files on disk."};
+constexpr telemetry::MetricDef kMetricDiskSegments{
+    "otlpgate_exporter_queue_disk_segments", "Segment files of the persistent exporter queue."};
+constexpr telemetry::MetricDef kMetricDiskReplayed{
+    "otlpgate_exporter_queue_disk_replayed_requests_total",
+    "Requests the persistent queue found undelivered at start and queued again."};
+constexpr telemetry::MetricDef kMetricDiskCorrupt{
+    "otlpgate_exporter_queue_disk_corrupt_records_total",
+    "Records of the persistent queue skipped because their checksum or header was bad."};
+constexpr telemetry::MetricDef kMetricDiskTornTails{
+    "otlpgate_exporter_queue_disk_torn_tails_total",
+    "Segments of the persistent queue whose last record was cut short (truncated at start)."};
+constexpr telemetry::MetricDef kMetricDiskFsyncs{
+    "otlpgate_exporter_queue_disk_fsyncs_total",
+    "fdatasync calls on the persistent queue's segments (one per group commit)."};
+
+}  // namespace
+
+void DiskQueue::register_metrics(telemetry::Registry& metrics,
+                                 const std::string& exporter_id) const {
+  const telemetry::Labels labels = {{"exporter", exporter_id}};
+  metrics.gauge_fn(kMetricDiskBytes, labels, [this] { return static_cast<int64_t>(bytes()); });
+  metrics.gauge_fn(kMetricDiskSegments, labels,
+                   [this] { return static_cast<int64_t>(stats().segments); });
+  metrics.counter_fn(kMetricDiskReplayed, labels, [this] { return stats().replayed; });
+  metrics.counter_fn(kMetricDiskCorrupt, labels, [this] { return stats().corrupt_records; });
+  metrics.counter_fn(kMetricDiskTornTails, labels, [this] { return stats().torn_tails; });
+  metrics.counter_fn(kMetricDiskFsyncs, labels, [this] { return stats().fsyncs; });
 }
 
 }  // namespace otlpgate::queue

@@ -81,6 +81,10 @@ class DiskQueue final : public Queue {
   // Shutdown: forgets the entry in memory without acking it, so that the next start replays it.
   void release(const Entry& entry) override;
   bool persistent() const override { return true; }
+  // otlpgate_exporter_queue_disk_{bytes,segments} and _{replayed_requests,corrupt_records,
+  // torn_tails,fsyncs}_total, read from stats() when /metrics is rendered.
+  void register_metrics(telemetry::Registry& metrics,
+                        const std::string& exporter_id) const override;
 
   std::size_t size() const override;
   uint64_t bytes() const override;  // bytes of segment files on disk

@@ -4,8 +4,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "core/pipeline/batch.h"
+
+namespace otlpgate::telemetry {
+class Registry;
+}
 
 namespace otlpgate::queue {
 
@@ -40,6 +45,10 @@ class Queue {
   // True when entries outlive the process (sending_queue.storage): shutdown then keeps what waits
   // instead of dropping it.
   virtual bool persistent() const { return false; }
+  // Registers the queue's own series, labelled exporter=`exporter_id` (a persistent queue: its
+  // disk counters). The queue must outlive every render() of `metrics`.
+  virtual void register_metrics(telemetry::Registry& /*metrics*/,
+                                const std::string& /*exporter_id*/) const {}
 
   // Entries waiting (pushed, not yet popped).
   virtual std::size_t size() const = 0;

@@ -98,6 +98,7 @@ Sender::Sender(Private, Exporter& exporter, std::unique_ptr<Queue> queue,
     m_queue_capacity_ =
         &metrics->gauge(telemetry::kMetricExporterQueueCapacity, {{"exporter", id_}});
     m_queue_capacity_->set(static_cast<int64_t>(queue_->capacity()));
+    queue_->register_metrics(*metrics, id_);
   }
 }
 

@@ -40,7 +40,7 @@ void append_escaped(std::string& out, std::string_view s, bool quote) {
 }  // namespace
 
 Registry::Series& Registry::find_or_add(std::string_view name, std::string_view help, Labels labels,
-                                        Kind kind) {
+                                        Kind kind, std::function<int64_t()> read) {
   if (!valid_name(name, true))
     throw std::invalid_argument("metric name \"" + std::string(name) + "\" is not valid");
   for (size_t i = 0; i < labels.size(); ++i) {
@@ -62,10 +62,13 @@ Registry::Series& Registry::find_or_add(std::string_view name, std::string_view 
                                 " is already registered as another kind");
   }
   for (Series& s : it->second.series) {
-    if (s.labels == labels) return s;
+    if (s.labels != labels) continue;
+    if (read) s.read = std::move(read);
+    return s;
   }
   Series s;
   s.labels = std::move(labels);
+  s.read = std::move(read);
   if (kind == Kind::counter)
     s.counter = std::make_unique<Counter>();
   else
@@ -80,6 +83,15 @@ Counter& Registry::counter(std::string_view name, std::string_view help, Labels 
 
 Gauge& Registry::gauge(std::string_view name, std::string_view help, Labels labels) {
   return *find_or_add(name, help, std::move(labels), Kind::gauge).gauge;
+}
+
+void Registry::counter_fn(const MetricDef& def, Labels labels, std::function<uint64_t()> read) {
+  find_or_add(def.name, def.help, std::move(labels), Kind::counter,
+              [read = std::move(read)] { return static_cast<int64_t>(read()); });
+}
+
+void Registry::gauge_fn(const MetricDef& def, Labels labels, std::function<int64_t()> read) {
+  find_or_add(def.name, def.help, std::move(labels), Kind::gauge, std::move(read));
 }
 
 std::string Registry::render() const {
@@ -107,7 +119,12 @@ std::string Registry::render() const {
         out += '}';
       }
       out += ' ';
-      out += s.counter ? std::to_string(s.counter->value()) : std::to_string(s.gauge->value());
+      if (s.read && s.counter)
+        out += std::to_string(static_cast<uint64_t>(s.read()));
+      else if (s.read)
+        out += std::to_string(s.read());
+      else
+        out += s.counter ? std::to_string(s.counter->value()) : std::to_string(s.gauge->value());
       out += '\n';
     }
   }

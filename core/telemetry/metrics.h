@@ -36,6 +36,14 @@
 //       requests waiting in the exporter queue.          collector: otelcol_exporter_queue_size
 //   otlpgate_exporter_queue_capacity{exporter}                          gauge
 //       the queue's bound in requests.                   collector: otelcol_exporter_queue_capacity
+//   otlpgate_exporter_queue_disk_*{exporter}                            persistent queues only
+//       bytes and segments on disk, requests replayed at start, corrupt records skipped, torn
+//       tails cut, fsyncs (declared in core/queue/disk_queue.cc).
+//   otlpgate_memory_used_bytes / otlpgate_memory_limit_bytes            gauge
+//       request bytes held in memory as accounted against service.memory_limit_mib, and the limit
+//       (0: none); core/memory/memory_limit.h.
+//   otlpgate_memory_refusals_total                                      counter
+//       requests refused (HTTP 429, gRPC RESOURCE_EXHAUSTED, Firehose 503) at the memory limit.
 //
 // The kMetric* constants below carry these names and help texts, so call sites cannot misspell
 // them. Series are registered once at start-up (under a lock); the returned references stay valid
@@ -44,6 +52,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -115,6 +124,15 @@ inline constexpr MetricDef kMetricExporterQueueSize{"otlpgate_exporter_queue_siz
                                                     "Requests waiting in the exporter queue."};
 inline constexpr MetricDef kMetricExporterQueueCapacity{
     "otlpgate_exporter_queue_capacity", "Capacity of the exporter queue in requests."};
+inline constexpr MetricDef kMetricMemoryUsed{
+    "otlpgate_memory_used_bytes",
+    "Request bytes held in memory (bodies being received or processed, buffers in exporter "
+    "queues, each counted once however many queues share it)."};
+inline constexpr MetricDef kMetricMemoryLimit{
+    "otlpgate_memory_limit_bytes", "service.memory_limit_mib in bytes (0: no limit)."};
+inline constexpr MetricDef kMetricMemoryRefusals{
+    "otlpgate_memory_refusals_total",
+    "Requests refused with a retryable status because the memory limit was reached."};
 
 // Owns every series. Registration and render() lock; Counter/Gauge updates never do.
 class Registry {
@@ -135,6 +153,11 @@ class Registry {
   Gauge& gauge(const MetricDef& def, Labels labels = {}) {
     return gauge(def.name, def.help, std::move(labels));
   }
+  // A series whose value render() reads from `read` (under the registry's lock; it must be cheap
+  // and must not touch the registry), for state kept elsewhere: the memory limit's atomic, a
+  // persistent queue's statistics. `read` must stay callable for the registry's lifetime.
+  void counter_fn(const MetricDef& def, Labels labels, std::function<uint64_t()> read);
+  void gauge_fn(const MetricDef& def, Labels labels, std::function<int64_t()> read);
 
   // Every family in name order (series in registration order) as Prometheus text format 0.0.4:
   // "# HELP", "# TYPE", then one "name{label=\"value\"} number" line per series.
@@ -146,6 +169,7 @@ class Registry {
     Labels labels;
     std::unique_ptr<Counter> counter;
     std::unique_ptr<Gauge> gauge;
+    std::function<int64_t()> read;  // a *_fn series: the value is read at render()
   };
   struct Family {
     std::string help;
@@ -153,7 +177,9 @@ class Registry {
     std::vector<Series> series;
   };
 
-  Series& find_or_add(std::string_view name, std::string_view help, Labels labels, Kind kind);
+  // Takes the lock; `read` (when given) makes the series a *_fn one.
+  Series& find_or_add(std::string_view name, std::string_view help, Labels labels, Kind kind,
+                      std::function<int64_t()> read = {});
 
   mutable std::mutex mu_;
   std::map<std::string, Family, std::less<>> families_;

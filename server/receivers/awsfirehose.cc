@@ -14,6 +14,7 @@
 #include "core/firehose/delivery.h"
 #include "core/firehose/request.h"
 #include "core/log.h"
+#include "core/pipeline/memory_admission.h"
 
 namespace otlpgate::server {
 
@@ -137,13 +138,14 @@ HttpResponse FirehoseReceiver::error_response(http::status status, std::string m
     status = http::status::bad_request;
     message += " (answered 400, not 413: Firehose would drop a 413 without its S3 backup)";
   }
+  if (status == http::status::too_many_requests) status = http::status::service_unavailable;
   return reply(status, "", message);
 }
 
-void FirehoseReceiver::handle(HttpRequest&& req, Respond respond) {
-  const std::string request_id(req[firehose::kRequestIdHeader]);
+std::optional<HttpResponse> FirehoseReceiver::screen(const HttpRequest& req, std::string*) {
+  const std::string_view request_id = req[firehose::kRequestIdHeader];
   if (request_id.empty()) {
-    return respond(reply(http::status::bad_request, "", "missing request id in header"));
+    return reply(http::status::bad_request, "", "missing request id in header");
   }
   if (!cfg_.access_key.empty()) {
     const std::string_view key = req[firehose::kAccessKeyHeader];
@@ -151,11 +153,10 @@ void FirehoseReceiver::handle(HttpRequest&& req, Respond respond) {
     // length leak through timing.
     const auto got = sha256(key);
     if (key.empty() || CRYPTO_memcmp(got.data(), key_digest_.data(), got.size()) != 0) {
-      log::debug("awsfirehose " + id_ + ": delivery " + request_id +
+      log::debug("awsfirehose " + id_ + ": delivery " + std::string(request_id) +
                  " refused: " + (key.empty() ? "no access key" : "wrong access key"));
-      return respond(
-          reply(http::status::unauthorized, request_id,
-                key.empty() ? "missing firehose access key" : "invalid firehose access key"));
+      return reply(http::status::unauthorized, request_id,
+                   key.empty() ? "missing firehose access key" : "invalid firehose access key");
     }
   }
   if (req.method() != http::verb::post) {
@@ -163,8 +164,13 @@ void FirehoseReceiver::handle(HttpRequest&& req, Respond respond) {
         reply(http::status::method_not_allowed, request_id,
               "method " + std::string(req.method_string()) + " not allowed, use POST");
     res.set(http::field::allow, "POST");
-    return respond(std::move(res));
+    return res;
   }
+  return std::nullopt;
+}
+
+void FirehoseReceiver::handle_screened(HttpRequest&& req, std::string, Respond respond) {
+  const std::string request_id(req[firehose::kRequestIdHeader]);
 
   switch (request_ids_.begin(request_id)) {
     case firehose::RequestIdWindow::Begin::accepted_before:
@@ -183,6 +189,12 @@ void FirehoseReceiver::handle(HttpRequest&& req, Respond respond) {
   };
 
   std::string body = std::move(req.body());
+  // Firehose retries a 503; the body counts against the memory limit until it is decoded.
+  memory::Reservation held;
+  if (!reserve_memory(ingest_, body.size(), held)) {
+    return refuse(http::status::service_unavailable,
+                  memory_refused(ingest_.memory_limit()).message);
+  }
   const std::string_view encoding = req[http::field::content_encoding];
   const auto codec = compression::codec_from_name(encoding);
   if (!codec) {
@@ -201,7 +213,12 @@ void FirehoseReceiver::handle(HttpRequest&& req, Respond respond) {
     }
     if (!r.ok())
       return refuse(http::status::bad_request, "cannot decompress the body: " + r.message);
+    if (!held.try_resize(held.bytes() + plain.size())) {
+      return refuse(http::status::service_unavailable,
+                    memory_refused(ingest_.memory_limit()).message);
+    }
     body = std::move(plain);
+    held.resize(body.size());
   }
 
   firehose::DeliveryDecoder decoder(format_, cfg_.max_request_body_size * kDecompressBudgetFactor);
@@ -263,7 +280,8 @@ void FirehoseReceiver::handle(HttpRequest&& req, Respond respond) {
   for (const auto& [signal, bytes] : parts) {
     if (bytes->empty()) continue;
     d->requests.emplace_back(signal, firehose::add_missing_resource_attributes(
-                                         signal, Bytes::adopt(std::move(*bytes)), common));
+                                         signal, Bytes::adopt(std::move(*bytes)), common)
+                                         .charged_to(ingest_.memory_limit()));
   }
   submit_next(std::move(d));
 }

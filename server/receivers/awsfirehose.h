@@ -9,7 +9,8 @@
 //        under on_invalid_record: reject
 //   401  access_key configured and X-Amz-Firehose-Access-Key missing or different (constant
 //        time; the key is never logged or echoed)
-//   503  the queues cannot take the data now, or the same request id is being processed
+//   503  the queues or the memory limit cannot take the data now, or the same request id is
+//        being processed
 //   200  accepted (invalid records dropped under on_invalid_record: drop, the first reason in
 //        errorMessage), or a redelivery of an id accepted within request_id_dedup.window,
 //        answered without forwarding it again
@@ -50,11 +51,15 @@ class FirehoseReceiver : public HttpHandler {
                    telemetry::Registry& metrics);
   ~FirehoseReceiver() override;
 
-  void handle(HttpRequest&& req, Respond respond) override;
+  // 400 (no request id), 401 (access key), 405 (method), from the header alone.
+  std::optional<HttpResponse> screen(const HttpRequest& header, std::string* tenant) override;
+  void handle_screened(HttpRequest&& req, std::string tenant, Respond respond) override;
   // Refusals by the HTTP server (body over the limit, header too large, malformed, too many in
-  // flight) in the Firehose response shape; 413 becomes 400 (see above).
+  // flight, over the memory limit) in the Firehose response shape; 413 becomes 400 and 429
+  // becomes 503 (see above).
   HttpResponse error_response(boost::beast::http::status status, std::string message,
                               std::string_view content_type) override;
+  memory::MemoryLimit* memory_limit() override { return ingest_.memory_limit(); }
 
  private:
   struct Delivery;
@@ -73,8 +78,8 @@ class FirehoseReceiver : public HttpHandler {
   firehose::RequestIdWindow request_ids_;
 };
 
-// The listener options for a Firehose receiver's HttpServer. TLS hooks in here (and in
-// config::FirehoseServer) with the TLS work; until then the listener is plain HTTP.
+// The listener options for a Firehose receiver's HttpServer, but TLS (server/http/tls_options.h
+// adds it from cfg.tls).
 HttpServerOptions firehose_listener_options(const config::FirehoseServer& cfg);
 
 }  // namespace otlpgate::server

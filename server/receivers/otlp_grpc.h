@@ -10,23 +10,31 @@
 
 #include "core/config/config.h"
 #include "core/pipeline/ingest.h"
+#include "server/receivers/listener_auth.h"
 
 namespace otlpgate::server {
 
 class OtlpGrpcService : public grpc::CallbackGenericService {
  public:
-  OtlpGrpcService(std::string receiver_id, Ingest& ingest) : id_(std::move(receiver_id)), ingest_(ingest) {}
+  // With `auth`, every call needs `authorization: Bearer <token>` metadata of one of its tenants
+  // (else UNAUTHENTICATED, before the message is read).
+  OtlpGrpcService(std::string receiver_id, Ingest& ingest,
+                  std::shared_ptr<const ListenerAuth> auth = nullptr)
+      : id_(std::move(receiver_id)), ingest_(ingest), auth_(std::move(auth)) {}
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
 
  private:
   std::string id_;
   Ingest& ingest_;
+  std::shared_ptr<const ListenerAuth> auth_;
 };
 
 // One gRPC server (its own completion threads, owned by grpc++) for one receiver.
 class OtlpGrpcReceiver {
  public:
-  OtlpGrpcReceiver(std::string receiver_id, const config::GrpcServer& cfg, Ingest& ingest);
+  // `auth`: the listener's authenticator (auth.authenticator), or nullptr. TLS from cfg.tls.
+  OtlpGrpcReceiver(std::string receiver_id, const config::GrpcServer& cfg, Ingest& ingest,
+                   std::shared_ptr<const ListenerAuth> auth = nullptr);
   ~OtlpGrpcReceiver();
 
   // Binds and starts; false and *err when the port cannot be bound.

@@ -8,34 +8,19 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "core/base64.h"
+
 namespace otlpgate::testing {
 namespace {
 
 // Base64 (standard alphabet, padded, as libprotobuf prints bytes) to lowercase hex.
 std::string base64_to_hex(std::string_view b64) {
-  std::array<int, 256> val{};
-  val.fill(-1);
-  const std::string_view alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (std::size_t i = 0; i < alphabet.size(); ++i)
-    val[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
   std::string bytes;
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : b64) {
-    if (c == '=') break;
-    const int v = val[static_cast<unsigned char>(c)];
-    if (v < 0) {
-      std::fprintf(stderr, "otlp_json: not base64: %.*s\n", static_cast<int>(b64.size()),
-                   b64.data());
-      std::abort();
-    }
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      bytes += static_cast<char>((acc >> bits) & 0xffu);
-    }
+  std::size_t bad = 0;
+  if (!base64_decode(b64, bytes, Base64Rules{}, &bad)) {
+    std::fprintf(stderr, "otlp_json: not base64 at %zu: %.*s\n", bad, static_cast<int>(b64.size()),
+                 b64.data());
+    std::abort();
   }
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex;

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import grpc from '@grpc/grpc-js';
-import { decode, grpc_paths, items } from './proto.mjs';
+import { decode, encode_status, grpc_paths, items } from './proto.mjs';
 import { wait_until } from './wait.mjs';
 
 const identity = (b) => b;
@@ -25,6 +25,9 @@ class Recorder {
     this.requests = [];   // accepted: {signal, body, headers, path, encoding}
     this.attempts = [];   // every request seen, including the ones answered with a failure
     this.fail_next = 0;   // answer this many requests with a retryable failure first
+    // What that failure is: HTTP {status, headers}, gRPC {code, details, retry_delay_s} (RetryInfo
+    // in grpc-status-details-bin); unset: 503 / UNAVAILABLE.
+    this.fail_with = undefined;
     this.delay_ms = 0;    // hold every answer this long (a slow backend)
   }
 
@@ -82,10 +85,16 @@ export class GrpcBackend extends Recorder {
   async #on_export(signal, call, callback) {
     const headers = call.metadata.getMap();
     const body = Buffer.from(call.request);
-    this.attempts.push({ signal, headers, body });
+    this.attempts.push({ signal, headers, body, at: Date.now() });
     await this.hold();
     if (this.take_failure()) {
-      callback({ code: grpc.status.UNAVAILABLE, details: 'injected failure' });
+      const f = this.fail_with ?? { code: grpc.status.UNAVAILABLE };
+      const details = f.details ?? 'injected failure';
+      const metadata = new grpc.Metadata();
+      if (f.retry_delay_s !== undefined) {
+        metadata.set('grpc-status-details-bin', encode_status(f.code, details, f.retry_delay_s));
+      }
+      callback({ code: f.code, details, metadata });
       return;
     }
     this.requests.push({ signal, body, headers, path: grpc_paths[signal] });
@@ -143,14 +152,15 @@ export class HttpBackend extends Recorder {
         return;
       }
       const signal = SIGNAL_BY_PATH[req.url];
-      this.attempts.push({ signal, path: req.url, headers: req.headers, body, encoding, method: req.method });
+      this.attempts.push({ signal, path: req.url, headers: req.headers, body, encoding, method: req.method, at: Date.now() });
       await this.hold();
       if (!signal || req.method !== 'POST') {
         res.writeHead(404).end();
         return;
       }
       if (this.take_failure()) {
-        res.writeHead(503, { 'Content-Type': 'application/x-protobuf' }).end();
+        const f = this.fail_with ?? { status: 503 };
+        res.writeHead(f.status, { 'Content-Type': 'application/x-protobuf', ...f.headers }).end();
         return;
       }
       this.requests.push({ signal, body, headers: req.headers, path: req.url, encoding, raw });
@@ -171,6 +181,22 @@ export class HttpBackend extends Recorder {
   async stop() {
     this.server.closeAllConnections?.();
     await new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  // An outage: connections are cut and refused until come_back() listens on the same port again
+  // (what it recorded so far is kept).
+  async go_down() {
+    await this.stop();
+  }
+
+  async come_back() {
+    await new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 // Raw OTLP clients for the tests: POST serialized bytes over HTTP, or send them as one gRPC message;
 // body compression; a raw TCP connection for what HTTP clients will not do (slow or idle senders).
 import { execFileSync } from 'node:child_process';
+import https from 'node:https';
 import net from 'node:net';
 import zlib from 'node:zlib';
 import grpc from '@grpc/grpc-js';
@@ -8,16 +9,37 @@ import { decode_status, grpc_paths } from './proto.mjs';
 
 const identity = (b) => b;
 
-// Any request to the gateway; resolves {status, headers, body}.
-export async function http_request(url, { method = 'POST', headers = {}, body } = {}) {
+// Any request to the gateway; resolves {status, headers, body}. An https:// URL goes through
+// node's https with `tls` (lib/tls.mjs client_tls(): the test CA, a client certificate).
+export async function http_request(url, { method = 'POST', headers = {}, body, tls } = {}) {
+  if (url.startsWith('https:')) return https_request(url, { method, headers, body, tls });
   const res = await fetch(url, { method, headers, body });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
 
+function https_request(url, { method, headers, body, tls = {} }) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, headers, agent: false, ...tls }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+        resolve({ status: res.statusCode, headers: h, body: Buffer.concat(chunks) });
+      });
+    });
+    req.on('error', reject);
+    // A refusal before the body is read may cut the upload short; the response still counts.
+    req.on('socket', (s) => s.on('error', () => {}));
+    req.end(body === undefined ? undefined : typeof body === 'string' ? body : Buffer.from(body));
+  });
+}
+
 // POST /v1/<signal> with a protobuf body; resolves {status, headers, body}.
-export function post_otlp(base_url, signal, body, headers = {}) {
+export function post_otlp(base_url, signal, body, headers = {}, tls = undefined) {
   return http_request(`${base_url}/v1/${signal}`, {
-    headers: { 'Content-Type': 'application/x-protobuf', ...headers }, body,
+    headers: { 'Content-Type': 'application/x-protobuf', ...headers }, body, tls,
   });
 }
 
@@ -57,10 +79,13 @@ export async function raw_connection(address) {
 }
 
 // One unary Export call carrying `body` as the message bytes; resolves the response bytes.
-export function grpc_export(address, signal, body, { metadata = {}, compression, deadline_ms = 10000 } = {}) {
+// `tls`: {ca, cert?, key?} (PEM buffers) for a TLS listener.
+export function grpc_export(address, signal, body, { metadata = {}, compression, deadline_ms = 10000, tls } = {}) {
   const options = {};
   if (compression === 'gzip') options['grpc.default_compression_algorithm'] = 2;
-  const client = new grpc.Client(address, grpc.credentials.createInsecure(), options);
+  const creds = tls ? grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null)
+    : grpc.credentials.createInsecure();
+  const client = new grpc.Client(address, creds, options);
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(metadata)) md.set(k, v);
   return new Promise((resolve, reject) => {

@@ -150,10 +150,14 @@ export function kill_all() {
 // going to the given exporters. `exporters` is YAML text for the exporters: map (indented 2);
 // `processors` likewise for the processors: map, and `pipeline_processors` lists the ids each
 // signal's pipeline runs ({metrics: ['filter/x', ...]}). `http` and `grpc` are extra YAML lines
-// (indented 8) for the receiver's protocols, e.g. '        read_timeout: 1s\n'.
+// (indented 8) for the receiver's protocols, e.g. '        read_timeout: 1s\n'. `extensions` is
+// YAML (indented 2) for more extensions, all listed in service.extensions (e.g. bearertokenauth).
 export function pipeline_config(exporters_yaml, exporter_ids,
-  { health = false, extra = '', processors = '', pipeline_processors = {}, http = '', grpc = '' } = {}) {
+  { health = false, extra = '', processors = '', pipeline_processors = {}, http = '', grpc = '', extensions = '' } = {}) {
   const ids = `[${exporter_ids.join(', ')}]`;
+  const extension_ids = [...(health ? ['health_check'] : []),
+    ...[...extensions.matchAll(/^ {2}(\S+):/gm)].map((m) => m[1])];
+  const extensions_yaml = (health ? '  health_check:\n    endpoint: 127.0.0.1:0\n' : '') + extensions;
   const chain = (signal) => (pipeline_processors[signal]?.length
     ? `      processors: [${pipeline_processors[signal].join(', ')}]\n` : '');
   return `receivers:
@@ -165,8 +169,8 @@ ${grpc}      http:
         endpoint: 127.0.0.1:0
 ${http}exporters:
 ${exporters_yaml}
-${processors ? `processors:\n${processors}` : ''}${health ? 'extensions:\n  health_check:\n    endpoint: 127.0.0.1:0\n' : ''}service:
-${health ? '  extensions: [health_check]\n' : ''}  pipelines:
+${processors ? `processors:\n${processors}` : ''}${extensions_yaml ? `extensions:\n${extensions_yaml}` : ''}service:
+${extension_ids.length ? `  extensions: [${extension_ids.join(', ')}]\n` : ''}  pipelines:
     traces:
       receivers: [otlp]
 ${chain('traces')}      exporters: ${ids}

@@ -151,3 +151,16 @@ export function decode_status(bytes) {
   if (retry) out.retry_delay_s = Number(RetryInfo.decode(retry.value).retryDelay?.seconds ?? 0);
   return out;
 }
+
+// The bytes of a google.rpc.Status {code, message} with a RetryInfo of `retry_delay_s` seconds
+// (when given) in its details: what a backend sends in grpc-status-details-bin to push back.
+export function encode_status(code, message, retry_delay_s) {
+  const details = [];
+  if (retry_delay_s !== undefined) {
+    details.push({
+      type_url: 'type.googleapis.com/google.rpc.RetryInfo',
+      value: RetryInfo.encode(RetryInfo.create({ retryDelay: { seconds: retry_delay_s } })).finish(),
+    });
+  }
+  return Buffer.from(RpcStatus.encode(RpcStatus.create({ code, message, details })).finish());
+}

@@ -87,7 +87,7 @@ TEST(FirehoseConfig, ErrorsNameTheKey) {
        "receivers.awsfirehose.on_invalid_record: expected one of drop, reject"},
       {"    protocols:\n      http:\n", "metrics", "receivers.awsfirehose.protocols: unknown key"},
       {"    tls:\n      cert_file: a.pem\n", "metrics",
-       "receivers.awsfirehose.tls: TLS is not available"},
+       "receivers.awsfirehose.tls.key_file: expected a PEM private key file; got nothing"},
       {"    max_request_body_size: 10\n", "metrics",
        "receivers.awsfirehose.max_request_body_size: expected an integer"},
       {"    request_id_dedup:\n      ttl: 1h\n", "metrics",

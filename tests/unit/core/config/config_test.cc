@@ -226,7 +226,7 @@ TEST(ConfigErrors, HttpListenerLimitsAreChecked) {
             "cfg.yaml: receivers.otlp.protocols.http.max_in_flight: unknown key; expected one of "
             "endpoint, max_request_body_size, max_compressed_body_size, read_timeout, "
             "idle_timeout, write_timeout, max_header_size, max_connections, "
-            "max_requests_in_flight");
+            "max_requests_in_flight, tls, auth");
 }
 
 TEST(ConfigExporters, EveryOtlpHttpOptionIsRead) {
@@ -756,10 +756,20 @@ service:
             "cfg.yaml: service.extensions: expected an extension declared under extensions; got "
             "\"health_check\"");
   EXPECT_EQ(load_err(kReceiver + "exporters:\n  debug:\nextensions:\n  pprof:\n"),
-            "cfg.yaml: extensions.pprof: expected an extension of type health_check; got "
-            "\"pprof\"");
+            "cfg.yaml: extensions.pprof: expected an extension of type health_check or "
+            "bearertokenauth; got \"pprof\"");
   EXPECT_EQ(load_err(with_exporter("  debug:\n", "debug") + "  io_threads: -1\n"),
             "cfg.yaml: service.io_threads: expected an integer from 0 to 1024; got \"-1\"");
+}
+
+TEST(ConfigService, MemoryLimitDefaultsTo1GiBAndZeroTurnsItOff) {
+  const std::string base = with_exporter("  debug:\n", "debug");
+  EXPECT_EQ(load_ok(base).service.memory_limit_mib, 1024u);
+  EXPECT_EQ(load_ok(base + "  memory_limit_mib: 0\n").service.memory_limit_mib, 0u);
+  EXPECT_EQ(load_ok(base + "  memory_limit_mib: 512\n").service.memory_limit_mib, 512u);
+  EXPECT_EQ(load_err(base + "  memory_limit_mib: -1\n"),
+            "cfg.yaml: service.memory_limit_mib: expected an integer from 0 to 16777216; got "
+            "\"-1\"");
 }
 
 // The shape tests/integration/lib/gateway.mjs writes: two backends, three pipelines, health.

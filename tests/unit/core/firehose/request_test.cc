@@ -1,4 +1,4 @@
-// The Firehose delivery body, base64, the JSON response and common attributes.
+// The Firehose delivery body, the JSON response and common attributes.
 #include "core/firehose/request.h"
 
 #include <vector>
@@ -12,41 +12,6 @@ namespace otlpgate::firehose {
 namespace {
 
 using test::attr;
-
-std::string b64(std::string_view in) {
-  std::string out;
-  std::size_t bad = 0;
-  EXPECT_TRUE(base64_decode(in, out, &bad)) << in << " bad at " << bad;
-  return out;
-}
-
-std::size_t b64_bad(std::string_view in) {
-  std::string out;
-  std::size_t bad = 12345;
-  EXPECT_FALSE(base64_decode(in, out, &bad)) << in;
-  return bad;
-}
-
-TEST(Base64, Rfc4648Vectors) {
-  EXPECT_EQ(b64(""), "");
-  EXPECT_EQ(b64("Zg=="), "f");
-  EXPECT_EQ(b64("Zm8="), "fo");
-  EXPECT_EQ(b64("Zm9v"), "foo");
-  EXPECT_EQ(b64("Zm9vYg=="), "foob");
-  EXPECT_EQ(b64("Zm9vYmE="), "fooba");
-  EXPECT_EQ(b64("Zm9vYmFy"), "foobar");
-  EXPECT_EQ(b64("Zm9v\r\nYmFy"), "foobar");  // line breaks are ignored
-  EXPECT_EQ(b64("//+/"), "\xff\xff\xbf");
-}
-
-TEST(Base64, AnythingElseIsRefusedWithItsOffset) {
-  EXPECT_EQ(b64_bad("Zm9v!mFy"), 4u);
-  EXPECT_EQ(b64_bad("Zm9vYg"), 6u);    // padding missing
-  EXPECT_EQ(b64_bad("Zm9vYg="), 7u);   // half the padding
-  EXPECT_EQ(b64_bad("Zg==Zg=="), 4u);  // data after the padding
-  EXPECT_EQ(b64_bad("Z==="), 1u);      // one digit cannot make a byte
-  EXPECT_EQ(b64_bad("Zm-_"), 2u);      // the URL alphabet is not Firehose's
-}
 
 struct Seen {
   std::size_t index;

@@ -416,6 +416,28 @@ TEST(RuntimeTest, StageThatDropsAnItemForwardsTheRewrittenRequest) {
   EXPECT_EQ(points[1].as_int(), 2);
 }
 
+TEST(RuntimeTest, ARewrittenRequestCountsOnceAgainstTheMemoryLimitWhileHeld) {
+  Backends be;
+  be.scripts["a"] = [](const Batch&, int) -> std::optional<ExportOutcome> { return std::nullopt; };
+  config::Config cfg = fanout_config();
+  cfg.processors.push_back({"drop_first/x", "drop_first", ""});
+  cfg.service.pipelines[0].processors = {"drop_first/x"};
+  cfg.service.memory_limit_mib = 3;
+  std::string err;
+  auto rt = Runtime::create(cfg, be.factory(), test_stages(), &err);
+  ASSERT_TRUE(rt) << err;
+  rt->start();
+  EXPECT_EQ(submit(*rt, metrics_request(3)).status, IngestResult::Status::ok);
+  ASSERT_TRUE(eventually([&] { return be["b"].delivered_count() == 1; }));
+  const Batch b = be["b"].delivered_copy()[0];
+  // Exporter a holds the rewritten buffer in delivery, b's log and `b` hold it too: counted once.
+  EXPECT_EQ(rt->memory_limit()->used(), b.bytes.size());
+  const std::string m = rt->render_metrics();
+  EXPECT_TRUE(has_line(m, "otlpgate_memory_used_bytes " + std::to_string(b.bytes.size()))) << m;
+  EXPECT_TRUE(has_line(m, "otlpgate_memory_limit_bytes " + std::to_string(3 << 20))) << m;
+  EXPECT_TRUE(has_line(m, "otlpgate_memory_refusals_total 0")) << m;
+}
+
 TEST(RuntimeTest, StagesWithoutEditsForwardTheVeryBytesReceived) {
   Backends be;
   config::Config cfg = fanout_config();

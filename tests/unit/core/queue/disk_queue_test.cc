@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/telemetry/metrics.h"
+
 namespace otlpgate::queue {
 namespace {
 
@@ -148,6 +150,30 @@ TEST_F(DiskQueueTest, CorruptRecordIsSkippedAndCounted) {
   auto q = open(options());
   EXPECT_EQ(q->stats().corrupt_records, 1u);
   EXPECT_EQ(drain(*q), (std::vector<std::string>{"first-record", "third-record"}));
+}
+
+TEST_F(DiskQueueTest, MetricsShowDiskUseReplayAndFsyncsPerExporter) {
+  {
+    auto q = open(options());
+    ASSERT_TRUE(q->try_push(batch_of("left-for-the-next-start")));
+  }
+  auto q = open(options());
+  ASSERT_TRUE(q->try_push(batch_of("new")));
+  telemetry::Registry metrics;
+  q->register_metrics(metrics, "otlp/a");
+  const std::string text = metrics.render();
+  auto value = [&](const std::string& name) {
+    const std::string series = name + "{exporter=\"otlp/a\"} ";
+    const auto at = text.find("\n" + series);
+    EXPECT_NE(at, std::string::npos) << series << " in\n" << text;
+    return at == std::string::npos ? -1 : std::stoll(text.substr(at + 1 + series.size()));
+  };
+  EXPECT_EQ(value("otlpgate_exporter_queue_disk_replayed_requests_total"), 1);
+  EXPECT_EQ(value("otlpgate_exporter_queue_disk_corrupt_records_total"), 0);
+  EXPECT_EQ(value("otlpgate_exporter_queue_disk_torn_tails_total"), 0);
+  EXPECT_EQ(value("otlpgate_exporter_queue_disk_segments"), 2) << "one per start";
+  EXPECT_EQ(value("otlpgate_exporter_queue_disk_bytes"), static_cast<int64_t>(q->bytes()));
+  EXPECT_GE(value("otlpgate_exporter_queue_disk_fsyncs_total"), 1);
 }
 
 TEST_F(DiskQueueTest, CorruptHeaderIsSkippedByFindingTheNextRecord) {

@@ -28,8 +28,10 @@ class RecordingIngest final : public Ingest {
       done(result);
     }
   }
+  memory::MemoryLimit* memory_limit() override { return memory.get(); }
   std::vector<std::pair<Signal, std::string>> submitted;
   IngestResult result;
+  std::shared_ptr<memory::MemoryLimit> memory;  // none unless a test sets one
   bool hold = false;
   std::function<void(IngestResult)> held;
 };
@@ -204,6 +206,23 @@ TEST_F(FirehoseReceiverTest, CommonAttributesReachTheResources) {
   const auto& attrs = got.resource_metrics(0).resource().attributes();
   EXPECT_EQ(firehose::test::attr(attrs, "env"), "prod");
   EXPECT_EQ(firehose::test::attr(attrs, "cloud.region"), "us-east-1");  // not overwritten
+}
+
+TEST_F(FirehoseReceiverTest, OverTheMemoryLimitIs503AndTheRetryIsForwarded) {
+  ingest_.memory = memory::MemoryLimit::create(1000);
+  std::optional<memory::Reservation> other = ingest_.memory->try_reserve(1000);
+  HttpResponse r = post(delivery("cwmetrics_single_record.json", kCwmetricsId));
+  EXPECT_EQ(r.result(), http::status::service_unavailable);
+  expect_shape(r, kCwmetricsId);
+  EXPECT_NE(r.body().find("memory limit reached"), std::string::npos);
+  EXPECT_TRUE(ingest_.submitted.empty());
+  EXPECT_EQ(receiver_.error_response(http::status::too_many_requests, "memory", "").result(),
+            http::status::service_unavailable)
+      << "the server's refusal before the body is read is a 503 for Firehose too";
+  other.reset();
+  r = post(delivery("cwmetrics_single_record.json", kCwmetricsId));
+  EXPECT_EQ(r.result(), http::status::ok) << "the id was not remembered as accepted";
+  EXPECT_EQ(ingest_.submitted.size(), 1u);
 }
 
 }  // namespace

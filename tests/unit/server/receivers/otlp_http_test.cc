@@ -22,10 +22,15 @@ class FakeIngest final : public Ingest {
   void submit(std::string_view, Signal, Bytes body, std::string_view,
               std::function<void(IngestResult)> done) override {
     bodies.emplace_back(body.view());
+    if (keep) kept.push_back(body);
     done(result);
   }
+  memory::MemoryLimit* memory_limit() override { return memory.get(); }
   std::vector<std::string> bodies;
   IngestResult result;
+  std::shared_ptr<memory::MemoryLimit> memory;  // none unless a test sets one
+  bool keep = false;                            // hold the Bytes, as a queue would
+  std::vector<Bytes> kept;
 };
 
 std::string logs_request(int records) {
@@ -135,6 +140,41 @@ TEST_F(OtlpHttpReceiverTest, ServerRefusalsMapToTheirCodes) {
   EXPECT_EQ(status_of(busy).code(), 14);
   EXPECT_EQ(busy[http::field::retry_after], "1");
   EXPECT_EQ(status_of(receiver_.error_response(http::status::bad_request, "bad", "")).code(), 3);
+}
+
+TEST_F(OtlpHttpReceiverTest, OverTheMemoryLimitIs429AndNothingReachesIngest) {
+  ingest_.memory = memory::MemoryLimit::create(1000);
+  std::optional<memory::Reservation> other = ingest_.memory->try_reserve(900);
+  const HttpResponse r = post(logs_request(20));
+  EXPECT_EQ(r.result(), http::status::too_many_requests);
+  EXPECT_EQ(r[http::field::retry_after], "1");
+  EXPECT_EQ(status_of(r).code(), 8);
+  EXPECT_NE(status_of(r).message().find("memory limit reached"), std::string::npos);
+  EXPECT_TRUE(ingest_.bodies.empty());
+  EXPECT_EQ(ingest_.memory->used(), 900u) << "the refusal holds nothing";
+}
+
+TEST_F(OtlpHttpReceiverTest, TheDecodedBodyCountsUntilTheLastHolderLetsGo) {
+  ingest_.memory = memory::MemoryLimit::create(1 << 20);
+  ingest_.keep = true;
+  const std::string plain = logs_request(200);
+  std::string packed;
+  ASSERT_TRUE(compression::compress(Codec::gzip, plain, packed).ok());
+  EXPECT_EQ(post(packed, "gzip").result(), http::status::ok);
+  EXPECT_EQ(ingest_.memory->used(), plain.size()) << "the decoded bytes, not the wire bytes";
+  ingest_.kept.clear();
+  EXPECT_EQ(ingest_.memory->used(), 0u);
+}
+
+TEST_F(OtlpHttpReceiverTest, ABodyThatOutgrowsTheLimitWhenDecodedIs429) {
+  const std::string plain = logs_request(2000);
+  std::string packed;
+  ASSERT_TRUE(compression::compress(Codec::gzip, plain, packed).ok());
+  ingest_.memory = memory::MemoryLimit::create(plain.size());
+  std::optional<memory::Reservation> other = ingest_.memory->try_reserve(packed.size());
+  EXPECT_EQ(post(packed, "gzip").result(), http::status::too_many_requests);
+  EXPECT_TRUE(ingest_.bodies.empty());
+  EXPECT_EQ(ingest_.memory->used(), packed.size());
 }
 
 }  // namespace
