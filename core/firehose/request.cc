@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/firehose/json_doc.h"
+#include "core/otlp/json_transcode.h"
 
 namespace otlpgate::firehose {
 
@@ -16,30 +17,7 @@ std::string body_error(std::string_view what, simdjson::error_code e) {
   return std::string(what) + ": " + simdjson::error_message(e);
 }
 
-// Appends `s` as a JSON string. Bytes of a string that is not valid UTF-8 become '?', so the
-// response stays valid JSON whatever header value it echoes.
-void append_json_string(std::string& out, std::string_view s) {
-  constexpr char kHex[] = "0123456789abcdef";
-  const bool utf8 = simdjson::validate_utf8(s.data(), s.size());
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += (c >= 0x80 && !utf8) ? '?' : ch;
-    }
-  }
-  out += '"';
-}
-
 }  // namespace
-
 
 std::string parse_delivery(std::string& body, DeliveryBody& out, const OnRecord& on_record) {
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
@@ -100,7 +78,7 @@ std::string parse_delivery(std::string& body, DeliveryBody& out, const OnRecord&
 std::string encode_response(std::string_view request_id, int64_t timestamp_ms,
                             std::string_view error_message) {
   std::string out = "{\"requestId\":";
-  append_json_string(out, request_id);
+  otlp::append_json_string(out, request_id);
   out += ",\"timestamp\":" + std::to_string(timestamp_ms);
   if (!error_message.empty()) {
     if (error_message.size() > kMaxErrorMessage) {
@@ -109,7 +87,7 @@ std::string encode_response(std::string_view request_id, int64_t timestamp_ms,
       error_message = error_message.substr(0, cut);
     }
     out += ",\"errorMessage\":";
-    append_json_string(out, error_message);
+    otlp::append_json_string(out, error_message);
   }
   out += '}';
   return out;

@@ -997,7 +997,15 @@ JsonTranscodeResult json_to_protobuf(Signal signal, std::string_view json) {
 
 // --- Responses -----------------------------------------------------------------------------------
 
-namespace {
+std::string valid_utf8(std::string_view s) {
+  std::string out(s);
+  if (!simdjson::validate_utf8(s.data(), s.size())) {
+    for (char& c : out) {
+      if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+    }
+  }
+  return out;
+}
 
 void append_json_string(std::string& out, std::string_view s) {
   const bool utf8 = simdjson::validate_utf8(s.data(), s.size());
@@ -1027,7 +1035,7 @@ void append_json_string(std::string& out, std::string_view s) {
           out += kDigits[c >> 4];
           out += kDigits[c & 15];
         } else if (c >= 0x80 && !utf8) {
-          out += '?';
+          out += '?';  // as valid_utf8() writes it
         } else {
           out += ch;
         }
@@ -1035,6 +1043,8 @@ void append_json_string(std::string& out, std::string_view s) {
   }
   out += '"';
 }
+
+namespace {
 
 std::string_view rejected_key(Signal s) {
   switch (s) {

@@ -45,6 +45,14 @@ JsonTranscodeResult json_to_protobuf(Signal signal, std::string_view json);
 // message is empty, otherwise {"partialSuccess":{"rejected<Items>":"<n>","errorMessage":"…"}}.
 std::string export_response_json(Signal signal, uint64_t rejected, std::string_view error_message);
 
+// `s` itself when it is valid UTF-8, otherwise a copy with every byte >= 0x80 written as '?': what
+// a message that quotes request bytes (a header, a path) must go through before it becomes a
+// protobuf `string` (parsers refuse invalid UTF-8) or JSON.
+std::string valid_utf8(std::string_view s);
+
+// Appends `s` as a JSON string literal, escaped, its bytes made valid as valid_utf8() does.
+void append_json_string(std::string& out, std::string_view s);
+
 // google.rpc.Status as JSON: {"code":…,"message":"…","details":[…]}, with a google.rpc.RetryInfo
 // detail ({"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"<n>s"}) when
 // retry_after > 0. Bytes of `message` that are not valid UTF-8 are written as '?'.

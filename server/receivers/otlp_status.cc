@@ -4,6 +4,7 @@
 #include <protozero/pbf_writer.hpp>
 
 #include "core/otlp/fields.h"
+#include "core/otlp/json_transcode.h"
 
 namespace otlpgate::server {
 
@@ -15,7 +16,7 @@ std::string encode_export_response(uint64_t rejected, std::string_view error_mes
   protozero::pbf_writer w(out);
   protozero::pbf_writer ps(w, num(otlp::ExportResponse::partial_success));
   if (rejected != 0) ps.add_int64(num(otlp::PartialSuccess::rejected), static_cast<int64_t>(rejected));
-  if (!error_message.empty()) ps.add_string(num(otlp::PartialSuccess::error_message), error_message.data(), error_message.size());
+  if (!error_message.empty()) ps.add_string(num(otlp::PartialSuccess::error_message), otlp::valid_utf8(error_message));
   ps.commit();
   return out;
 }
@@ -24,7 +25,7 @@ std::string encode_rpc_status(int32_t code, std::string_view message, std::chron
   std::string out;
   protozero::pbf_writer w(out);
   if (code != 0) w.add_int32(num(otlp::RpcStatus::code), code);
-  if (!message.empty()) w.add_string(num(otlp::RpcStatus::message), message.data(), message.size());
+  if (!message.empty()) w.add_string(num(otlp::RpcStatus::message), otlp::valid_utf8(message));
   if (retry_after.count() > 0) {
     std::string retry;
     {

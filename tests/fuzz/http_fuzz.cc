@@ -13,6 +13,7 @@
 // Run:
 //   cd build-fuzz-http/tests/fuzz && ./fuzz_seed_corpus http-corpus 24 http && \
 //   ./http_fuzz -max_total_time=60 -rss_limit_mb=2048 http-corpus
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -50,7 +51,7 @@ class AcceptingExporter final : public Exporter {
   std::string id_;
 };
 
-constexpr const char* kConfig = R"(
+constexpr const char* kConfig = R"yaml(
 receivers:
   otlp:
     protocols:
@@ -73,7 +74,7 @@ service:
     metrics: {receivers: [otlp], processors: [filter/f, redact/r, relabel/l], exporters: [otlphttp/sink]}
     traces: {receivers: [otlp], processors: [redact/r], exporters: [otlphttp/sink]}
     logs: {receivers: [otlp], processors: [redact/r], exporters: [otlphttp/sink]}
-)";
+)yaml";
 
 struct Harness {
   std::unique_ptr<Runtime> runtime;
@@ -98,14 +99,28 @@ struct Harness {
 
 const std::set<unsigned> kStatuses = {200, 400, 401, 403, 404, 405, 413, 415, 429, 503};
 
+// The request's media type as the receiver reads it: before any ';', trimmed, lowercase.
+std::string media_type(std::string_view content_type) {
+  std::string_view m = content_type.substr(0, content_type.find(';'));
+  while (!m.empty() && (m.front() == ' ' || m.front() == '\t')) m.remove_prefix(1);
+  while (!m.empty() && (m.back() == ' ' || m.back() == '\t')) m.remove_suffix(1);
+  std::string out(m);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 void check_response(const server::HttpResponse& res, std::string_view request_type) {
   const unsigned code = res.result_int();
   require(kStatuses.count(code) == 1);
-  if (code == 200 || code == 404 || code == 405) return;
-  // An OTLP error body: google.rpc.Status, as JSON when the request was JSON.
-  if (request_type.starts_with("application/json")) {
-    require(res.body().find("\"message\"") != std::string::npos);
-  } else if (request_type.starts_with("application/x-protobuf")) {
+  if (code == 200) return;
+  // An OTLP error body: google.rpc.Status, as JSON when the request was JSON, else protobuf.
+  const bool json = media_type(request_type) == "application/json";
+  require(res[boost::beast::http::field::content_type] ==
+          (json ? "application/json" : "application/x-protobuf"));
+  if (json) {
+    require(res.body().starts_with("{\"code\":"));
+    require(res.body().find("\"message\":\"") != std::string::npos);
+  } else {
     google::rpc::Status status;
     require(status.ParseFromString(res.body()));
     require(!status.message().empty());

@@ -83,7 +83,7 @@ TEST(ParseDelivery, TheFixtureBodies) {
 TEST(Response, ShapeEscapesAndLimits) {
   EXPECT_EQ(encode_response("id-1", 17, ""), R"({"requestId":"id-1","timestamp":17})");
   EXPECT_EQ(encode_response("a\"b", 1, "bad\nrecord"),
-            R"({"requestId":"a\"b","timestamp":1,"errorMessage":"bad\u000arecord"})");
+            R"({"requestId":"a\"b","timestamp":1,"errorMessage":"bad\nrecord"})");
   EXPECT_EQ(encode_response("\xff", 1, ""), R"({"requestId":"?","timestamp":1})");
   const std::string long_message = std::string(kMaxErrorMessage - 1, 'x') + "\xc3\xa9tail";
   const std::string r = encode_response("i", 1, long_message);

@@ -103,6 +103,24 @@ TEST_F(OtlpHttpReceiverTest, UnknownEncodingIsNamedIn400) {
   EXPECT_TRUE(ingest_.bodies.empty());
 }
 
+// Found by http_fuzz: a message quoting request bytes that are not UTF-8 made a google.rpc.Status
+// that protobuf parsers refuse (its message is a `string`). Such bytes are written as '?'.
+TEST_F(OtlpHttpReceiverTest, ErrorMessagesQuotingRequestBytesStayValidUtf8) {
+  const HttpResponse encoding = post(logs_request(1), "gz\xef\xefip");
+  EXPECT_EQ(encoding.result(), http::status::bad_request);
+  EXPECT_NE(status_of(encoding).message().find("\"gz??ip\""), std::string::npos)
+      << status_of(encoding).message();
+
+  HttpRequest req{http::verb::post, "/v1/logs", 11};
+  req.set(http::field::content_type, "application/x-proto\xff");
+  std::optional<HttpResponse> got;
+  receiver_.handle(std::move(req), [&](HttpResponse r) { got = std::move(r); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->result(), http::status::unsupported_media_type);
+  EXPECT_NE(status_of(*got).message().find("\"application/x-proto?\""), std::string::npos)
+      << status_of(*got).message();
+}
+
 TEST_F(OtlpHttpReceiverTest, CorruptBodyIs400WithTheCodec) {
   const HttpResponse r = post("definitely not deflate", "deflate");
   EXPECT_EQ(r.result(), http::status::bad_request);
