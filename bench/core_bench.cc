@@ -54,17 +54,22 @@ void finish(benchmark::State& state, std::size_t bytes, uint64_t items) {
 
 // --- ours ---------------------------------------------------------------------------------------
 
-void BM_Index(benchmark::State& state) {
+void index_only(benchmark::State& state, otlp::IndexOptions options) {
   const Signal s = signal_arg(state);
   const Bytes bytes = Bytes::copy_of(request(s));
   otlp::Index ix;
   for (auto _ : state) {
-    auto r = ix.build(s, bytes);
+    auto r = ix.build(s, bytes, options);
     if (r.error != otlp::IndexError::none) state.SkipWithError("index failed");
     benchmark::DoNotOptimize(ix.nodes().data());
   }
   finish(state, bytes.size(), ix.item_count());
 }
+
+void BM_Index(benchmark::State& state) { index_only(state, {}); }
+
+// What a pipeline without processors indexes: attributes validated, not recorded.
+void BM_IndexNoAttributes(benchmark::State& state) { index_only(state, {.attributes = false}); }
 
 void BM_IndexPassthrough(benchmark::State& state) {
   const Signal s = signal_arg(state);
@@ -210,6 +215,7 @@ void BM_ProtobufEdit(benchmark::State& state) {
 
 // Arg: 0 metrics, 1 traces, 2 logs.
 BENCHMARK(BM_Index)->DenseRange(0, 2);
+BENCHMARK(BM_IndexNoAttributes)->DenseRange(0, 2);
 BENCHMARK(BM_ProtobufParse)->DenseRange(0, 2);
 BENCHMARK(BM_IndexPassthrough)->DenseRange(0, 2);
 BENCHMARK(BM_IndexEdit)->DenseRange(0, 2);

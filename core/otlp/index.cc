@@ -73,6 +73,7 @@ void Index::clear() {
   links_.clear();
   logs_.clear();
   attrs_.clear();
+  attributes_ = true;
 }
 
 uint64_t Index::item_count() const noexcept {
@@ -85,7 +86,9 @@ uint64_t Index::item_count() const noexcept {
 }
 
 // The walk itself. Each method handles one message type; a false return means an error has been
-// recorded in err_ and the walk unwinds.
+// recorded in err_ and the walk unwinds. Without kAttributes, KeyValues are validated the same
+// way but leave no node and no Attribute behind (IndexOptions::attributes).
+template <bool kAttributes>
 class IndexBuilder {
  public:
   explicit IndexBuilder(Index& ix) : ix_(ix), base_(ix.bytes_.data()) {}
@@ -416,7 +419,7 @@ class IndexBuilder {
           break;
         case num(Span::attributes):
           if (!expect(c, WireType::length_delimited) || !attribute(c, node)) return false;
-          own_attrs++;
+          if constexpr (kAttributes) own_attrs++;
           break;
         case num(Span::dropped_attributes_count):
         case num(Span::dropped_events_count):
@@ -590,8 +593,10 @@ class IndexBuilder {
     return true;
   }
 
-  // A KeyValue at resource, scope or item level: indexed as a node and an Attribute.
+  // A KeyValue at resource, scope or item level: indexed as a node and an Attribute, or only
+  // validated.
   bool attribute(const Cursor& outer, uint32_t parent) {
+    if constexpr (!kAttributes) return key_value(outer.payload(), outer.field_end(), 0, nullptr);
     const uint32_t node = open(outer, parent, NodeKind::attribute);
     Attribute a{node, {}, {}, {}, 0, ValueType::empty};
     if (!key_value(outer.payload(), outer.field_end(), 0, &a)) return false;
@@ -742,16 +747,18 @@ class IndexBuilder {
   IndexResult err_;
 };
 
-IndexResult Index::build(Signal signal, Bytes bytes) {
+IndexResult Index::build(Signal signal, Bytes bytes, IndexOptions options) {
   clear();
   signal_ = signal;
   bytes_ = std::move(bytes);
-  IndexResult r = IndexBuilder(*this).run();
+  IndexResult r = options.attributes ? IndexBuilder<true>(*this).run()
+                                     : IndexBuilder<false>(*this).run();
   if (!r) {
     Bytes keep = std::move(bytes_);
     clear();
     bytes_ = std::move(keep);
   }
+  attributes_ = options.attributes;
   return r;
 }
 

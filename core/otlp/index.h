@@ -170,6 +170,15 @@ struct LogRecordEntry {
   AttrRange attrs;
 };
 
+// What Index::build records besides the structure. Validation is the same either way: a request
+// refused with attributes is refused without, with the same error at the same offset.
+struct IndexOptions {
+  // Attribute entries and their nodes, at every level. Without them attributes() is empty,
+  // every AttrRange is {0, 0} and no node is an attribute: enough for validation, item counts and
+  // a rewrite that only drops items, which is all a pipeline without processors needs.
+  bool attributes = true;
+};
+
 // Builds and holds the index of one request. Reuse one Index per thread: build() clears the
 // previous contents but keeps the vectors' capacity, so the hot path does not allocate.
 //
@@ -179,9 +188,11 @@ class Index {
  public:
   // Indexes `bytes` as the Export*ServiceRequest of `signal`. On error the index is left empty
   // (no nodes) and the error says what was wrong and at which byte offset.
-  IndexResult build(Signal signal, Bytes bytes);
+  IndexResult build(Signal signal, Bytes bytes, IndexOptions options = {});
 
   Signal signal() const noexcept { return signal_; }
+  // Whether the last build() recorded attributes (IndexOptions::attributes).
+  bool has_attributes() const noexcept { return attributes_; }
   const Bytes& bytes() const noexcept { return bytes_; }
   std::string_view data() const noexcept { return bytes_.view(); }
 
@@ -207,10 +218,12 @@ class Index {
   static uint32_t attribute_field(NodeKind owner, MetricType type = MetricType::none);
 
  private:
+  template <bool kAttributes>
   friend class IndexBuilder;
   void clear();
 
   Signal signal_ = Signal::metrics;
+  bool attributes_ = true;
   Bytes bytes_;
   std::vector<Node> nodes_;
   std::vector<ResourceEntry> resources_;

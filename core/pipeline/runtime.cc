@@ -67,6 +67,8 @@ struct PipelineRt {
   bool takes(std::string_view tenant) const {
     return tenants.empty() || std::find(tenants.begin(), tenants.end(), tenant) != tenants.end();
   }
+  // Only stages read attributes: without any, the index of a request can do without them.
+  otlp::IndexOptions index_options() const { return {.attributes = !stages.empty()}; }
 };
 
 // Items the receivers dropped as invalid before any pipeline (core/otlp/validate.h), by reason;
@@ -268,9 +270,16 @@ void RuntimeImpl::submit(std::string_view receiver_id, Signal signal, Bytes body
     std::optional<Scratch> nested;  // only when `done` re-enters submit() on this thread
     Scratch& s = tls.busy ? nested.emplace() : tls;
     s.busy = true;
-    const otlp::IndexResult ir = s.index.build(signal, body);
     auto rit = routes_.find(receiver_id);
     const Route* route = rit == routes_.end() ? nullptr : &rit->second[static_cast<int>(signal)];
+    // Attributes are indexed only when a pipeline this request goes through has a stage to read
+    // them; validation and item counts do not need them.
+    const bool read_attributes =
+        route && std::any_of(route->pipelines.begin(), route->pipelines.end(),
+                             [&](const PipelineRt* p) {
+                               return p->takes(tenant) && p->index_options().attributes;
+                             });
+    const otlp::IndexResult ir = s.index.build(signal, body, {.attributes = read_attributes});
     if (!ir) {
       result.status = IngestResult::Status::invalid;
       result.message = "not a valid Export" +
@@ -335,7 +344,8 @@ bool RuntimeImpl::drop_invalid(Signal signal, Bytes& body, Scratch& s, otlp::Val
   out = otlp::validate(s.index, s.edits);
   if (s.edits.empty()) return true;
   body = s.rewriter.apply(s.index, s.edits).bytes.charged_to(memory_.get());
-  const otlp::IndexResult ir = s.index.build(signal, body);
+  const otlp::IndexResult ir =
+      s.index.build(signal, body, {.attributes = s.index.has_attributes()});
   if (!ir) {
     std::fprintf(stderr, "otlpgate: dropping invalid items produced an unreadable request: %s\n",
                  otlp::describe(ir).c_str());
@@ -371,7 +381,12 @@ IngestResult RuntimeImpl::run(const Route& route, Signal signal, const Bytes& bo
   }
   for (const PipelineRt* p : route.pipelines) {
     if (!p->takes(tenant)) continue;
-    if (!s.index.bytes().same_storage(body)) s.index.build(signal, body);  // valid: it was before
+    // Indexed again (valid: it was before) after another pipeline's stages changed the bytes, or
+    // with attributes for this pipeline's stages.
+    if (!s.index.bytes().same_storage(body) ||
+        (p->index_options().attributes && !s.index.has_attributes())) {
+      s.index.build(signal, body, p->index_options());
+    }
     Bytes out = body;
     uint64_t out_items = items;
     // Every stage that processed the request hears whether this pipeline's queues took it.

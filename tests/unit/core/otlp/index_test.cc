@@ -5,7 +5,10 @@
 
 #include <string>
 
+#include "core/otlp/edits.h"
+#include "core/otlp/rewriter.h"
 #include "tests/support/random_otlp.h"
+#include "tests/unit/core/otlp/index_modes.h"
 
 namespace otlpgate::otlp {
 namespace {
@@ -274,6 +277,76 @@ TEST(IndexProperty, ViewsPointIntoTheInputBuffer) {
     if (a.key.empty()) continue;  // an absent key is an empty view with no storage
     EXPECT_GE(a.key.data(), in.data());
     EXPECT_LE(a.key.data() + a.key.size(), in.data() + in.size());
+  }
+}
+
+// Without attributes the index is the same, less attribute nodes and entries.
+TEST(IndexWithoutAttributes, SameIndexLessTheAttributes) {
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    SCOPED_TRACE(seed);
+    for (Signal signal : kAllSignals) {
+      EXPECT_TRUE(test::expect_same_without_attributes(
+          signal, testing::random_request_bytes(signal, seed)));
+    }
+  }
+}
+
+// A length-delimited field, for writing requests libprotobuf would not: a span's attributes after
+// its events.
+std::string field(uint32_t number, std::string_view payload) {
+  std::string out(1, static_cast<char>(number << 3 | 2));
+  for (uint64_t n = payload.size(); ; n >>= 7) {
+    out += static_cast<char>(n < 0x80 ? n : (n & 0x7f) | 0x80);
+    if (n < 0x80) break;
+  }
+  return out.append(payload);
+}
+
+TEST(IndexWithoutAttributes, SpanAttributesAfterItsEvents) {
+  opentelemetry::proto::trace::v1::Span head, tail;
+  head.set_name("s");
+  head.add_attributes()->set_key("a");
+  head.add_events()->add_attributes()->set_key("e");
+  tail.add_attributes()->set_key("b");
+  tail.add_links()->add_attributes()->set_key("l");
+  const std::string span = head.SerializeAsString() + tail.SerializeAsString();
+  const std::string req = field(1, field(2, field(2, span)));
+  EXPECT_TRUE(test::expect_same_without_attributes(Signal::traces, req));
+}
+
+// What validation does to a request (drop items) writes the same bytes from either index.
+TEST(IndexWithoutAttributes, DroppingItemsRewritesTheSame) {
+  Index full, lean;
+  Edits a, b;
+  Rewriter rw;
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    SCOPED_TRACE(seed);
+    for (Signal signal : kAllSignals) {
+      const Bytes in = Bytes::adopt(testing::random_request_bytes(signal, seed));
+      ASSERT_TRUE(full.build(signal, in));
+      ASSERT_TRUE(lean.build(signal, in, {.attributes = false}));
+      a.clear();
+      b.clear();
+      // Every third item, found by its byte offset in both indexes.
+      uint32_t n = 0;
+      for (uint32_t i = 0, j = 0; i < full.nodes().size(); ++i) {
+        const Node& node = full.nodes()[i];
+        if (node.kind == NodeKind::attribute) continue;
+        const bool item = node.kind == NodeKind::data_point || node.kind == NodeKind::span ||
+                          node.kind == NodeKind::log_record;
+        if (item && n++ % 3 == 0) {
+          ASSERT_EQ(lean.nodes()[j].begin, node.begin);
+          a.drop(i);
+          b.drop(j);
+        }
+        ++j;
+      }
+      const RewriteResult x = rw.apply(full, a);
+      const std::string want(x.bytes.view());
+      const RewriteResult y = rw.apply(lean, b);
+      EXPECT_EQ(y.bytes.view(), want);
+      EXPECT_EQ(y.items, x.items);
+    }
   }
 }
 

@@ -8,14 +8,19 @@
 #include "core/otlp/index.h"
 #include "core/otlp/rewriter.h"
 #include "tests/support/random_otlp.h"
+#include "tests/unit/core/otlp/index_modes.h"
 
 namespace otlpgate::otlp {
 namespace {
 
 using namespace std::string_literals;
 
-// Builds over an exact-size heap copy so ASan sees any read past the end.
-IndexResult index_of(Signal s, std::string_view bytes, Index& ix) { return ix.build(s, Bytes::copy_of(bytes)); }
+// Builds over an exact-size heap copy so ASan sees any read past the end. Every input is also
+// indexed without attributes, which must give the same verdict.
+IndexResult index_of(Signal s, std::string_view bytes, Index& ix) {
+  test::expect_same_without_attributes(s, bytes);
+  return ix.build(s, Bytes::copy_of(bytes));
+}
 
 struct Case {
   const char* name;

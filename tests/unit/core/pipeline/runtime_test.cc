@@ -115,6 +115,7 @@ void one_slot_for_a(config::Config& cfg) {
 struct FinishLog {
   std::vector<bool> finished;
   std::vector<telemetry::Labels> registered;
+  std::vector<size_t> attributes_seen;  // in the index of each request processed
   // Run once from inside the next process(): stands in for a request of another I/O thread that
   // lands in a queue while this one is in the chain.
   std::function<void()> on_process;
@@ -122,7 +123,8 @@ struct FinishLog {
 class RecordsFinish final : public Stage {
  public:
   explicit RecordsFinish(std::shared_ptr<FinishLog> log) : log_(std::move(log)) {}
-  void process(const otlp::Index&, otlp::Edits&) override {
+  void process(const otlp::Index& request, otlp::Edits&) override {
+    log_->attributes_seen.push_back(request.attributes().size());
     if (auto hook = std::exchange(log_->on_process, nullptr)) hook();
   }
   void finish(bool accepted) override { log_->finished.push_back(accepted); }
@@ -492,6 +494,45 @@ TEST(RuntimeTest, EachPipelineGetsItsOwnStageInstance) {
   const telemetry::Labels one = {{"processor", "records"}, {"pipeline", "metrics"}};
   const telemetry::Labels two = {{"processor", "records"}, {"pipeline", "metrics/2"}};
   EXPECT_EQ(log->registered, (std::vector<telemetry::Labels>{one, two}));
+}
+
+// The runtime indexes attributes only for pipelines with stages; a stage still sees them all
+// after a pipeline without stages indexed the request without them, and after invalid items
+// were dropped.
+TEST(RuntimeTest, StagesSeeAttributesWhereAnotherPipelineNeedsNone) {
+  Backends be;
+  config::Config cfg = fanout_config();
+  cfg.processors.push_back({"drop_first", "drop_first", ""});
+  cfg.processors.push_back({"noop", "noop", ""});
+  cfg.processors.push_back({"records", "records", ""});
+  // Two stages, so the first pipeline indexes its rewritten request; the second indexes the
+  // received one again, without attributes; the third needs them back.
+  cfg.service.pipelines[0].processors = {"drop_first", "noop"};
+  cfg.service.pipelines.push_back(pipeline("metrics/2", {"otlp"}, {"b"}));
+  cfg.service.pipelines.push_back(pipeline("metrics/3", {"otlp"}, {"a"}, {"records"}));
+  auto log = std::make_shared<FinishLog>();
+  auto rt = Runtime::create(cfg, be.factory(), test_stages(log), nullptr);
+  ASSERT_TRUE(rt);
+  rt->start();
+  MetricsRequest req;
+  auto* rm = req.add_resource_metrics();
+  rm->mutable_resource()->add_attributes()->set_key("service.name");
+  auto* sm = rm->add_scope_metrics();
+  auto* m = sm->add_metrics();
+  m->set_name("requests");
+  for (int i = 0; i < 3; ++i) {
+    auto* dp = m->mutable_gauge()->add_data_points();
+    dp->add_attributes()->set_key("a");
+    dp->add_attributes()->set_key("b");
+  }
+  for (bool with_invalid : {false, true}) {
+    if (with_invalid) sm->add_metrics()->mutable_gauge()->add_data_points();  // no name
+    const IngestResult r = submit(*rt, Bytes::adopt(req.SerializeAsString()));
+    EXPECT_EQ(r.status, IngestResult::Status::ok) << r.message;
+    EXPECT_EQ(r.rejected_items, with_invalid ? 1u : 0u);
+  }
+  EXPECT_EQ(log->attributes_seen, (std::vector<size_t>{7, 7}));
+  EXPECT_TRUE(rt->drain(5s));
 }
 
 // The real stages of filters/ in a pipeline "metrics" (filter/debug, then dedup) to a and b.
