@@ -1,5 +1,6 @@
 // libFuzzer target for the zero-copy core: the index must accept or refuse any byte string
-// without reading outside it, and when it accepts, a rewrite with edits chosen from the input
+// without reading outside it, with the same verdict (error and offset) and counts whether it
+// indexes attributes or not (IndexOptions), and when it accepts, a rewrite with edits chosen from the input
 // must produce a request that indexes again with the expected item count.
 //
 // Build: cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
@@ -29,9 +30,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Bytes in = Bytes::copy_of(std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
 
   static thread_local otlp::Index ix;
+  static thread_local otlp::Index lean;
   static thread_local otlp::Edits edits;
   static thread_local otlp::Rewriter rw;
-  if (!ix.build(signal, in)) return 0;
+  const otlp::IndexResult full_result = ix.build(signal, in);
+  const otlp::IndexResult lean_result = lean.build(signal, in, {.attributes = false});
+  require(full_result.error == lean_result.error && full_result.offset == lean_result.offset);
+  if (!full_result) return 0;
+  require(lean.item_count() == ix.item_count() && lean.attributes().empty());
+  require(lean.metrics().size() == ix.metrics().size() &&
+          lean.data_points().size() == ix.data_points().size());
 
   // No edits: the very same buffer comes back.
   edits.clear();

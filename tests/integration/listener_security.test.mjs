@@ -9,7 +9,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { GrpcBackend, HttpBackend } from './lib/backends.mjs';
-import { start_gateway, backend_exporters, kill_all, write_config, run_check } from './lib/gateway.mjs';
+import { start_gateway, backend_exporters, kill_all, write_config, run_check, metric_value } from './lib/gateway.mjs';
 import { http_request, post_otlp, grpc_export, raw_connection } from './lib/clients.mjs';
 import { decode_status } from './lib/proto.mjs';
 import { trace_request } from './lib/fixtures.mjs';
@@ -49,6 +49,7 @@ ${tls_yaml(8, { min_version: '1.3' })}  awsfirehose:
     access_key: otlpgate-fixture-access-key
 ${tls_yaml(4)}exporters:
 ${backend_exporters(grpc_backend, http_backend)}extensions:
+  health_check: {endpoint: 127.0.0.1:0}
   bearertokenauth/clients:
     tenant_attribute: tenant
     tenants:
@@ -56,7 +57,7 @@ ${backend_exporters(grpc_backend, http_backend)}extensions:
       - {name: team-b, tokens: ["\${env:IT_TOKEN_B}"]}
       - {name: team-c, tokens: ["\${env:IT_TOKEN_C}"]}
 service:
-  extensions: [bearertokenauth/clients]
+  extensions: [health_check, bearertokenauth/clients]
   telemetry: {logs: {level: debug}}
   pipelines:
     traces/a:
@@ -140,6 +141,15 @@ test('no token or a wrong one: 401 / UNAUTHENTICATED and the backends receive no
   }
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(runs(grpc_backend, 'unauth').length + runs(http_backend, 'unauth').length, 0);
+  // Counted on /metrics by receiver, protocol and reason (HTTP: one without a token, two with one
+  // that is not a known bearer token; gRPC: one of each).
+  const m = await gw.metrics();
+  const refused = (protocol, reason) => metric_value(m,
+    `otlpgate_receiver_auth_refused_total{receiver="otlp",protocol="${protocol}",reason="${reason}"}`);
+  assert.equal(refused('http', 'missing'), 1, m);
+  assert.equal(refused('http', 'invalid'), 2, m);
+  assert.equal(refused('grpc', 'missing'), 1, m);
+  assert.equal(refused('grpc', 'invalid'), 1, m);
 });
 
 test('a tenant that no pipeline takes: 403 / PERMISSION_DENIED, forwarded nowhere', async () => {
