@@ -279,7 +279,7 @@ void FirehoseReceiver::handle_screened(HttpRequest&& req, std::string, Respond r
                                                    {Signal::logs, &decoded.logs}};
   for (const auto& [signal, bytes] : parts) {
     if (bytes->empty()) continue;
-    d->requests.emplace_back(signal, firehose::add_missing_resource_attributes(
+    d->requests.emplace_back(signal, otlp::add_missing_resource_attributes(
                                          signal, Bytes::adopt(std::move(*bytes)), common)
                                          .charged_to(ingest_.memory_limit()));
   }

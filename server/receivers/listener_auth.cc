@@ -1,7 +1,7 @@
 // ListenerAuth: bearer-token checks shared by the OTLP/HTTP and OTLP/gRPC receivers.
 #include "server/receivers/listener_auth.h"
 
-#include "core/firehose/common_attributes.h"
+#include "core/otlp/resource_attributes.h"
 #include "core/log.h"
 
 namespace otlpgate::server {
@@ -56,7 +56,7 @@ Bytes ListenerAuth::with_tenant_attribute(Signal signal, Bytes request,
                                           std::string_view tenant) const {
   if (auth_.tenant_attribute().empty() || tenant.empty() || request.empty()) return request;
   // The same edit as Firehose common attributes: add where missing, never overwrite.
-  return firehose::add_missing_resource_attributes(
+  return otlp::add_missing_resource_attributes(
       signal, std::move(request), {{auth_.tenant_attribute(), std::string(tenant)}});
 }
 

@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           "qa\x0a\x00",
           19);
       const Bytes out =
-          firehose::add_missing_resource_attributes(Signal::logs, Bytes::copy_of(request), attrs);
+          otlp::add_missing_resource_attributes(Signal::logs, Bytes::copy_of(request), attrs);
       must_be_valid(Signal::logs, std::string(out.view()));
       break;
     }

@@ -117,7 +117,7 @@ TEST(CommonAttributes, AddedToEveryResourceWithoutOverwriting) {
       ->add_data_points()
       ->set_as_int(2);
   const Attributes common = {{"env", "prod"}, {"team", "core"}};
-  const Bytes out = add_missing_resource_attributes(
+  const Bytes out = otlp::add_missing_resource_attributes(
       Signal::metrics, Bytes::copy_of(req.SerializeAsString()), common);
   const auto got = test::parse<test::MetricsRequest>(std::string(out.view()));
   ASSERT_EQ(got.resource_metrics_size(), 2);
@@ -127,7 +127,7 @@ TEST(CommonAttributes, AddedToEveryResourceWithoutOverwriting) {
   EXPECT_EQ(attr(got.resource_metrics(1).resource().attributes(), "team"), "core");
 
   const Bytes same = Bytes::copy_of(got.SerializeAsString());
-  EXPECT_TRUE(add_missing_resource_attributes(Signal::metrics, same, common).same_storage(same));
+  EXPECT_TRUE(otlp::add_missing_resource_attributes(Signal::metrics, same, common).same_storage(same));
 }
 
 }  // namespace
