@@ -195,6 +195,25 @@ BENCHMARK(BM_ChainReference);
 BENCHMARK(BM_IndexAlone)->DenseRange(0, 2);
 BENCHMARK(BM_ChainUntouched)->ArgsProduct({{0, 1, 2}, {1, 0}});
 
+// The dedup stage alone on the realistic metrics requests, every point new to its window (the
+// variants are evicted before they come round again): BM_IndexAlone/0, the hashing and the window.
+void BM_DedupWindow(benchmark::State& state) {
+  std::string err;
+  auto chain = testing::build_stages({{"dedup/d", testing::dedup_yaml(realistic())}}, &err);
+  if (chain.empty()) return state.SkipWithError(err.c_str());
+  const auto& in = requests(Signal::metrics);
+  testing::ChainScratch scratch;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const testing::ChainOutput out =
+        testing::run_chain(chain, Signal::metrics, in[i++ % in.size()], scratch);
+    chain[0]->finish(true);
+    benchmark::DoNotOptimize(out.bytes.data());
+  }
+  finish(state, Signal::metrics);
+}
+BENCHMARK(BM_DedupWindow);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -2,6 +2,7 @@
 #include "filters/dedup.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include <xxhash.h>
@@ -29,35 +30,55 @@ struct Pending {
   uint32_t shard;
 };
 
+struct SortKey {
+  uint64_t prefix;
+  const Attribute* attr;
+};
+
 struct Scratch {
   std::string buf;
-  std::vector<const Attribute*> sorted;
+  std::vector<SortKey> sorted;
   std::vector<DedupStage::Key> resource_keys;
   std::vector<Pending> pending, sorted_pending;
   std::vector<uint32_t> order, fill;
 };
 thread_local Scratch t_s;
 
+// The first 8 bytes of a key as a big-endian number (zero-padded): comparing two of them orders
+// keys as memcmp would, as far as those bytes go.
+uint64_t key_prefix(std::string_view k) {
+  uint64_t v = 0;
+  if (!k.empty()) std::memcpy(&v, k.data(), std::min<std::size_t>(8, k.size()));
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
+
 // Appends the attributes in key order (so the order they came in does not matter), minus ignored.
+// A point has a few attributes, usually already in order: an insertion sort on key prefixes, the
+// full comparison only when two prefixes are equal.
 void put_attrs(Scratch& s, std::span<const Attribute> attrs, const StringSet& ignore) {
   s.sorted.clear();
   for (const Attribute& a : attrs)
-    if (ignore.empty() || ignore.find(a.key) == ignore.end()) s.sorted.push_back(&a);
-  std::sort(s.sorted.begin(), s.sorted.end(), [](const Attribute* x, const Attribute* y) {
-    return x->key != y->key ? x->key < y->key : x->value < y->value;
-  });
+    if (ignore.empty() || ignore.find(a.key) == ignore.end())
+      s.sorted.push_back({key_prefix(a.key), &a});
+  auto less = [](const SortKey& x, const SortKey& y) {
+    if (x.prefix != y.prefix) return x.prefix < y.prefix;
+    const int c = x.attr->key.compare(y.attr->key);
+    return c != 0 ? c < 0 : x.attr->value < y.attr->value;
+  };
+  for (std::size_t i = 1; i < s.sorted.size(); ++i)
+    for (std::size_t j = i; j > 0 && less(s.sorted[j], s.sorted[j - 1]); --j)
+      std::swap(s.sorted[j], s.sorted[j - 1]);
   put_u64(s.buf, s.sorted.size());
-  for (const Attribute* a : s.sorted) {
-    put_str(s.buf, a->key);
-    put_str(s.buf, a->value);
+  for (const SortKey& k : s.sorted) {
+    put_str(s.buf, k.attr->key);
+    put_str(s.buf, k.attr->value);
   }
 }
 
 DedupStage::Key hash_of(std::string_view b) {
   const XXH128_hash_t h = XXH3_128bits(b.data(), b.size());
-  DedupStage::Key k{h.low64, h.high64};
-  if (k.lo == 0 && k.hi == 0) k.lo = 1;  // {0,0} marks an empty slot
-  return k;
+  return {h.low64, h.high64};
 }
 
 uint32_t exemplar_field(otlp::MetricType t) {
@@ -114,13 +135,15 @@ std::unique_ptr<DedupStage> DedupStage::create(const config::Processor& p, std::
   }
   if (st->replicas_ && st->ignore_.empty())
     return r.fail("ignore_attributes", "required with mode: replicas (e.g. [replica])"), nullptr;
-  // kBuckets - 1 full buckets cover the window, so a key lives at least `window`.
-  st->bucket_ns_ = std::max<uint64_t>(1, st->window_ns_ / (kBuckets - 1));
-  st->bucket_cap_ =
-      std::max<std::size_t>(8, static_cast<std::size_t>(st->max_series_ / (kShards * kBuckets)));
-  std::size_t slots = 16;
-  while (slots < st->bucket_cap_ * 2) slots *= 2;  // load factor at most 1/2
-  st->table_mask_ = slots - 1;
+  // kGenerations - 1 full generations cover the window, so a key lives at least `window`.
+  st->generation_ns_ = std::max<uint64_t>(1, st->window_ns_ / (kGenerations - 1));
+  st->generation_cap_ = std::max<std::size_t>(
+      8, static_cast<std::size_t>(st->max_series_ / (kShards * kGenerations)));
+  // Slots for 3/2 of the keys a shard may hold (load factor at most 2/3): about 32 bytes a key.
+  std::size_t lines = 16;
+  while (lines * kSlots * 2 < st->generation_cap_ * kGenerations * 3) lines *= 2;
+  st->line_mask_ = lines - 1;
+  st->sweep_lines_ = std::max<std::size_t>(1, lines >> 15);
   st->clock_ = clock ? std::move(clock) : Clock(steady_ns);
   st->shards_ = std::make_unique<Shard[]>(kShards);
   st->c_seen_ = st->counters_.add_seen();
@@ -137,66 +160,92 @@ std::unique_ptr<DedupStage> DedupStage::create(const config::Processor& p, std::
 
 void DedupStage::rotate(Shard& s, uint64_t now, int64_t& size_delta) {
   if (!s.started) {
-    for (auto& t : s.tables) t.assign(table_mask_ + 1, Key{});
+    s.table.assign(line_mask_ + 1, Line{});
     s.started = true;
     s.cur_start = now;
     return;
   }
   // Another thread may have read the clock a moment later and rotated already: no time passed.
   if (now <= s.cur_start) return;
-  // Advance one bucket per elapsed bucket period; after kBuckets everything has expired.
-  for (std::size_t n = 0; n < kBuckets && now - s.cur_start >= bucket_ns_; ++n) {
-    s.cur = (s.cur + 1) % kBuckets;
-    std::fill(s.tables[s.cur].begin(), s.tables[s.cur].end(), Key{});
-    size_delta -= static_cast<int64_t>(s.counts[s.cur]);
-    s.counts[s.cur] = 0;
-    s.cur_start += bucket_ns_;
+  // One generation per elapsed period; after kGenerations everything has expired.
+  for (std::size_t n = 0; n < kGenerations && now - s.cur_start >= generation_ns_; ++n) {
+    advance(s, size_delta);
+    s.cur_start += generation_ns_;
   }
-  if (now - s.cur_start >= bucket_ns_) s.cur_start = now;
+  if (now - s.cur_start >= generation_ns_) s.cur_start = now;
+}
+
+void DedupStage::advance(Shard& s, int64_t& size_delta) {
+  ++s.gen;
+  std::size_t& count = s.counts[s.gen % kGenerations];  // the oldest generation's, until now
+  size_delta -= static_cast<int64_t>(count);
+  count = 0;
+  // A dead tag would read as live again once the 16-bit counter wraps round to it: rewrite the
+  // dead tags of a few lines per generation, so that every line's are fresh within 2^15
+  // generations.
+  const uint16_t dead = s.gen - kGenerations;
+  for (std::size_t n = 0; n < sweep_lines_; ++n) {
+    Line& l = s.table[s.sweep];
+    for (uint16_t& g : l.gens)
+      if (!live(s, g)) g = dead;
+    if (!live(s, l.overflow)) l.overflow = dead;
+    s.sweep = (s.sweep + 1) & line_mask_;
+  }
+}
+
+uint16_t* DedupStage::find_locked(Shard& s, const Key& k) const {
+  const uint64_t bits = passed_bits(k);
+  // Bounded by the table's size: every line may carry a live overflow mark.
+  std::size_t i = k.lo & line_mask_;
+  for (std::size_t n = 0; n <= line_mask_; ++n, i = (i + 1) & line_mask_) {
+    Line& l = s.table[i];
+    for (std::size_t j = 0; j < kSlots; ++j)
+      if (l.keys[j].lo == k.lo && l.keys[j].hi == k.hi && live(s, l.gens[j])) return &l.gens[j];
+    if (!live(s, l.overflow) || (l.passed & bits) != bits) break;
+  }
+  return nullptr;
 }
 
 bool DedupStage::seen_locked(Shard& s, const Key& k, uint64_t now, int64_t& size_delta,
                              uint64_t& evictions) {
   rotate(s, now, size_delta);
-  for (std::size_t b = 0; b < kBuckets; ++b) {
-    if (s.counts[b] == 0) continue;
-    const std::vector<Key>& t = s.tables[b];
-    for (std::size_t i = k.lo & table_mask_;; i = (i + 1) & table_mask_) {
-      const Key& e = t[i];
-      if (e.lo == k.lo && e.hi == k.hi) return true;
-      if (e.lo == 0 && e.hi == 0) break;
-    }
-  }
-  if (s.counts[s.cur] >= bucket_cap_) {
-    // Full before its time is up: forget the oldest bucket now and start a new one.
-    s.cur = (s.cur + 1) % kBuckets;
-    evictions += s.counts[s.cur];
-    size_delta -= static_cast<int64_t>(s.counts[s.cur]);
-    std::fill(s.tables[s.cur].begin(), s.tables[s.cur].end(), Key{});
-    s.counts[s.cur] = 0;
+  if (find_locked(s, k)) return true;
+  if (s.counts[s.gen % kGenerations] >= generation_cap_) {
+    // Full before its time is up: forget the oldest generation now and start a new one.
+    evictions += s.counts[(s.gen + 1) % kGenerations];
+    advance(s, size_delta);
     s.cur_start = std::max(s.cur_start, now);
   }
-  std::vector<Key>& t = s.tables[s.cur];
-  std::size_t i = k.lo & table_mask_;
-  while (t[i].lo != 0 || t[i].hi != 0) i = (i + 1) & table_mask_;
-  t[i] = k;
-  ++s.counts[s.cur];
-  ++size_delta;
-  return false;
+  // The first free slot from the home line on: there is one, as the live keys (at most
+  // kGenerations * generation_cap_ - 1) are fewer than the slots.
+  for (std::size_t i = k.lo & line_mask_;; i = (i + 1) & line_mask_) {
+    Line& l = s.table[i];
+    for (std::size_t j = 0; j < kSlots; ++j) {
+      if (live(s, l.gens[j])) continue;
+      l.keys[j] = k;
+      l.gens[j] = s.gen;
+      ++s.counts[s.gen % kGenerations];
+      ++size_delta;
+      return false;
+    }
+    if (!live(s, l.overflow)) l.passed = 0;  // whoever went past before has expired
+    l.passed |= passed_bits(k);
+    l.overflow = s.gen;
+  }
 }
 
 void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
   std::vector<Remembered>& remembered = remembered_.local();
   remembered.clear();  // what an earlier request taught is kept for good once another comes
   if (ix.signal() != Signal::metrics) return;
-  counters_.bump(c_seen_, ix.data_points().size());
-  if (ix.data_points().empty()) return;
+  counters_.bump(c_seen_, edits.items_left());
+  if (edits.items_left() == 0) return;
   Scratch& s = t_s;
   const StringSet& ignore = ignore_;  // empty in exact mode
   s.resource_keys.clear();
   for (const auto& r : ix.resources()) {
     s.buf.clear();
-    put_attrs(s, ix.attributes(r.attrs), ignore);
+    put_attrs(s, edits.attributes(r), ignore);
     s.resource_keys.push_back(hash_of(s.buf));
   }
   const uint64_t now = clock_();
@@ -207,7 +256,7 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
   int64_t size_delta = 0;
   s.pending.clear();
   for (const auto& m : ix.metrics()) {
-    if (m.point_count == 0) continue;
+    if (m.point_count == 0 || edits.dropped(m.node)) continue;
     const auto& sc = ix.scopes()[m.scope];
     s.buf.clear();
     const Key& rk = s.resource_keys[sc.resource];
@@ -215,25 +264,30 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     put_u64(s.buf, rk.hi);
     put_str(s.buf, sc.name);
     put_str(s.buf, sc.version);
-    put_str(s.buf, m.name);
+    put_str(s.buf, edits.metric_name(m));
     s.buf += static_cast<char>(m.type);
     const Key mk = hash_of(s.buf);
     const uint32_t attr_field = otlp::Index::attribute_field(otlp::NodeKind::data_point, m.type);
     const uint32_t ex_field = exemplar_field(m.type);
     for (uint32_t pi = m.first_point; pi < m.first_point + m.point_count; ++pi) {
       const auto& pt = points[pi];
+      if (edits.dropped(pt.node)) continue;  // an earlier stage's: neither sent nor remembered
       s.buf.clear();
       put_u64(s.buf, mk.lo);
       put_u64(s.buf, mk.hi);
-      put_attrs(s, ix.attributes(pt.attrs), ignore);
-      // The value: every other field of the point, as the bytes it came in.
+      put_attrs(s, edits.attributes(pt), ignore);
+      // The value: every other field of the point, as the bytes it came in, copied in runs
+      // between the left-out fields.
       const otlp::Node& n = nodes[pt.node];
       wire::Cursor c(base, n.payload, n.end);
+      uint32_t run = n.payload;
       while (c.next()) {
-        if (c.field() == attr_field || (ex_field && c.field() == ex_field)) continue;
-        s.buf.append(base + c.field_begin(), c.field_end() - c.field_begin());
+        if (c.field() != attr_field && (!ex_field || c.field() != ex_field)) continue;
+        s.buf.append(base + run, c.field_begin() - run);
+        run = c.field_end();
       }
       if (c.error() != otlp::IndexError{}) continue;  // unreadable: never a duplicate
+      s.buf.append(base + run, n.end - run);
       const Key k = hash_of(s.buf);
       s.pending.push_back({k, pt.node, static_cast<uint32_t>(k.hi >> 58)});  // kShards == 64
     }
@@ -284,30 +338,13 @@ void DedupStage::finish(bool accepted) {
 
 void DedupStage::forget_locked(Shard& s, const Key& k, int64_t& size_delta) {
   if (!s.started) return;
-  for (std::size_t b = 0; b < kBuckets; ++b) {
-    if (s.counts[b] == 0) continue;
-    std::vector<Key>& t = s.tables[b];
-    std::size_t i = k.lo & table_mask_;
-    while (!(t[i].lo == k.lo && t[i].hi == k.hi)) {
-      if (t[i].lo == 0 && t[i].hi == 0) break;
-      i = (i + 1) & table_mask_;
-    }
-    if (t[i].lo == 0 && t[i].hi == 0) continue;
-    // Backward-shift deletion: move later keys of the probe run into the hole unless their home
-    // slot lies cyclically in (hole, j], so every key stays reachable from its home slot.
-    for (std::size_t j = (i + 1) & table_mask_; t[j].lo != 0 || t[j].hi != 0;
-         j = (j + 1) & table_mask_) {
-      const std::size_t home = t[j].lo & table_mask_;
-      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (stays) continue;
-      t[i] = t[j];
-      i = j;
-    }
-    t[i] = Key{};
-    --s.counts[b];
-    --size_delta;
-    return;  // a key lives in one bucket only
-  }
+  uint16_t* gen = find_locked(s, k);
+  if (!gen) return;
+  // A free slot. Overflow marks on the way stay until they expire: at worst a lookup reads a line
+  // more than it needs.
+  --s.counts[*gen % kGenerations];
+  *gen = s.gen - kGenerations;
+  --size_delta;
 }
 
 void DedupStage::publish_size(int64_t size_delta) {

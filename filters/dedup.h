@@ -30,10 +30,13 @@ namespace otlpgate::filters {
 // exemplars). In `replicas` mode the listed attribute keys are left out at every level, so the
 // same point reported by two replicas is forwarded once, first come. Only metrics are touched.
 //
-// The window is a ring of time buckets per shard (64 shards, a mutex each): a key lives at least
-// `window` and at most 4/3 of it. When a shard's current bucket is full (max_series reached),
-// its oldest bucket is forgotten early and counted as an eviction: memory stays bounded and a
-// point is never dropped by mistake; at worst a duplicate gets through.
+// The window is a ring of 4 generations (time buckets) per shard (64 shards, a mutex each): a key
+// lives at least `window` and at most 4/3 of it. When a shard's current generation is full
+// (max_series reached), its oldest generation is forgotten early and counted as an eviction: memory
+// stays bounded and a point is never dropped by mistake; at worst a duplicate gets through.
+// A shard's keys share one table of cache lines, each key tagged with the generation it came in:
+// a lookup reads one line (rarely more), and a key whose generation is over reads as a free slot,
+// so a generation expires without a pass over the table.
 //
 // A point is remembered when process() first sees it (so a copy arriving at the same moment from
 // another replica is caught), and forgotten again by finish(false) when the runtime could not
@@ -57,13 +60,28 @@ class DedupStage final : public CountedStage {
 
  private:
   static constexpr std::size_t kShards = 64;
-  static constexpr std::size_t kBuckets = 4;
+  static constexpr std::size_t kGenerations = 4;
+  static constexpr std::size_t kSlots = 3;  // keys per line
 
-  struct Shard {
+  // One cache line of a shard's table. A slot is taken while its generation is live, that is
+  // within the last kGenerations of the shard's (16-bit, wrapping) generation counter.
+  struct alignas(64) Line {
+    Key keys[kSlots];
+    uint16_t gens[kSlots] = {};
+    // The latest generation in which a key went on past this line because it was full, and a
+    // Bloom filter of the keys that did since that mark was last dead: a lookup goes on to the
+    // next line only for a key that may be one of them, so a new key's lookup reads one line.
+    uint16_t overflow = 0;
+    uint64_t passed = 0;
+  };
+  static_assert(sizeof(Line) == 64);
+
+  struct alignas(64) Shard {  // aligned so that two shards' locks never share a cache line
     std::mutex mu;
-    std::vector<Key> tables[kBuckets];  // open addressing, {0,0} = empty; allocated on first use
-    std::size_t counts[kBuckets] = {};
-    std::size_t cur = 0;
+    std::vector<Line> table;  // open addressing by line, linear probing; allocated on first use
+    std::size_t counts[kGenerations] = {};  // live keys, by generation % kGenerations
+    uint16_t gen = kGenerations;            // the current generation: a zeroed tag is not live
+    std::size_t sweep = 0;                  // the next line whose dead tags advance() rewrites
     uint64_t cur_start = 0;
     bool started = false;
   };
@@ -74,21 +92,36 @@ class DedupStage final : public CountedStage {
     uint32_t shard;
   };
 
+  // Whether a slot or overflow mark tagged `gen` still belongs to the window.
+  static bool live(const Shard& s, uint16_t gen) {
+    return static_cast<uint16_t>(s.gen - gen) < kGenerations;
+  }
+  // The two bits of the key in Line::passed: hash bits that neither the shard (the top 6 of hi)
+  // nor the home line (the low ones of lo) depends on.
+  static uint64_t passed_bits(const Key& k) {
+    return (1ull << (k.hi & 63)) | (1ull << ((k.hi >> 6) & 63));
+  }
+
   // True when `k` was seen within the window; otherwise remembers it. Caller holds s.mu.
   bool seen_locked(Shard& s, const Key& k, uint64_t now, int64_t& size_delta, uint64_t& evictions);
-  // Takes `k` back out of whichever bucket holds it, if any. Caller holds s.mu.
+  // Takes `k` back out of the window, if it is there. Caller holds s.mu.
   void forget_locked(Shard& s, const Key& k, int64_t& size_delta);
+  // The generation tag of the live slot holding `k`, or nullptr. Caller holds s.mu.
+  uint16_t* find_locked(Shard& s, const Key& k) const;
   void rotate(Shard& s, uint64_t now, int64_t& size_delta);
+  // Starts the next generation: the oldest one's keys leave the window.
+  void advance(Shard& s, int64_t& size_delta);
   void publish_size(int64_t size_delta);
 
   std::string id_;
   bool replicas_ = false;
   StringSet ignore_;
   uint64_t window_ns_ = 600ull * 1000000000ull;
-  uint64_t bucket_ns_ = 0;
+  uint64_t generation_ns_ = 0;
   uint64_t max_series_ = 1000000;
-  std::size_t bucket_cap_ = 0;  // keys per bucket per shard
-  std::size_t table_mask_ = 0;  // slots per bucket table - 1
+  std::size_t generation_cap_ = 0;  // keys per generation per shard
+  std::size_t line_mask_ = 0;       // lines per shard table - 1
+  std::size_t sweep_lines_ = 1;     // lines whose dead tags each advance() rewrites
   Clock clock_;
   std::unique_ptr<Shard[]> shards_;
   PerThread<std::vector<Remembered>> remembered_;  // in shard order

@@ -259,7 +259,7 @@ void FilterStage::process(const otlp::Index& ix, otlp::Edits& edits) {
 }
 
 void FilterStage::process_metrics(const otlp::Index& ix, otlp::Edits& edits) {
-  counters_.bump(c_seen_, ix.data_points().size());
+  counters_.bump(c_seen_, edits.items_left());
   const Props& inc = metrics_.include;
   const Props& exc = metrics_.exclude;
   if (!inc.present && !exc.present) return;
@@ -283,35 +283,31 @@ void FilterStage::process_metrics(const otlp::Index& ix, otlp::Edits& edits) {
   const auto metrics = ix.metrics();
   const auto points = ix.data_points();
   for (const auto& r : ix.resources()) {
-    const auto rattrs = ix.attributes(r.attrs);
+    if (edits.dropped(r.node)) continue;
+    const auto rattrs = edits.attributes(r);
     const Tri ri = resource_tri(inc, true, rattrs, scratch);
     const Tri re = resource_tri(exc, false, rattrs, scratch);
     if (kept(ri, re)) continue;
     if (dropped(ri, re)) {
-      uint64_t n = 0;
-      for (uint32_t s = r.first_scope; s < r.first_scope + r.scope_count; ++s) {
-        const auto& sc = ix.scopes()[s];
-        for (uint32_t m = sc.first_item; m < sc.first_item + sc.item_count; ++m)
-          n += metrics[m].point_count;
-      }
-      edits.drop(r.node);
-      tally(ri, n);
+      tally(ri, edits.drop(r.node));
       continue;
     }
     for (uint32_t s = r.first_scope; s < r.first_scope + r.scope_count; ++s) {
       const auto& sc = ix.scopes()[s];
       for (uint32_t mi = sc.first_item; mi < sc.first_item + sc.item_count; ++mi) {
         const auto& m = metrics[mi];
-        const Tri mi_inc = metric_tri(inc, ri, inc_names, m.name);
-        const Tri mi_exc = metric_tri(exc, re, exc_names, m.name);
+        if (edits.dropped(m.node)) continue;
+        const std::string_view name = edits.metric_name(m);
+        const Tri mi_inc = metric_tri(inc, ri, inc_names, name);
+        const Tri mi_exc = metric_tri(exc, re, exc_names, name);
         if (kept(mi_inc, mi_exc)) continue;
         if (dropped(mi_inc, mi_exc)) {
-          edits.drop(m.node);
-          tally(mi_inc, m.point_count);
+          tally(mi_inc, edits.drop(m.node));
           continue;
         }
         for (uint32_t pi = m.first_point; pi < m.first_point + m.point_count; ++pi) {
-          const auto pattrs = ix.attributes(points[pi].attrs);
+          if (edits.dropped(points[pi].node)) continue;
+          const auto pattrs = edits.attributes(points[pi]);
           const Tri p_inc =
               mi_inc == kMaybe ? (attrs_match(inc.attrs, pattrs, scratch) ? kYes : kNo) : mi_inc;
           const Tri p_exc =
@@ -330,7 +326,7 @@ void FilterStage::process_metrics(const otlp::Index& ix, otlp::Edits& edits) {
 
 namespace {
 
-bool span_matches(const Props& p, const otlp::Index& ix, const otlp::SpanEntry& s,
+bool span_matches(const Props& p, otlp::Edits& edits, const otlp::SpanEntry& s,
                   DecisionCache::Map* names, std::string& scratch) {
   if (names && !DecisionCache::get(*names, s.name, [&](std::string_view n) {
         return p.names.matches(n) ? 1u : 0u;
@@ -341,10 +337,10 @@ bool span_matches(const Props& p, const otlp::Index& ix, const otlp::SpanEntry& 
     for (int32_t k : p.kinds) any = any || k == s.kind;
     if (!any) return false;
   }
-  return attrs_match(p.attrs, ix.attributes(s.attrs), scratch);
+  return attrs_match(p.attrs, edits.attributes(s), scratch);
 }
 
-bool log_matches(const Props& p, const otlp::Index& ix, const otlp::LogRecordEntry& l,
+bool log_matches(const Props& p, otlp::Edits& edits, const otlp::LogRecordEntry& l,
                  std::string& scratch) {
   if (p.has_severity) {
     const bool ok =
@@ -353,11 +349,11 @@ bool log_matches(const Props& p, const otlp::Index& ix, const otlp::LogRecordEnt
   }
   if (!p.severity_texts.empty() && !p.severity_texts.matches(l.severity_text)) return false;
   if (!p.bodies.empty()) {
-    const std::string_view body =
-        l.body_type == otlp::ValueType::string ? l.body_scalar : std::string_view();
+    const otlp::LogBody b = edits.log_body(l);
+    const std::string_view body = b.type == otlp::ValueType::string ? b.scalar : std::string_view();
     if (!p.bodies.matches(body)) return false;
   }
-  return attrs_match(p.attrs, ix.attributes(l.attrs), scratch);
+  return attrs_match(p.attrs, edits.attributes(l), scratch);
 }
 
 // Shared walk for spans and log records: resource level first, then each item.
@@ -366,21 +362,19 @@ void filter_items(const otlp::Index& ix, const Props& inc, const Props& exc, con
                   otlp::Edits& edits, uint64_t& by_inc, uint64_t& by_exc, Match&& match) {
   std::string& scratch = t_scratch;
   for (const auto& r : ix.resources()) {
-    const auto rattrs = ix.attributes(r.attrs);
+    if (edits.dropped(r.node)) continue;
+    const auto rattrs = edits.attributes(r);
     const Tri ri = resource_tri(inc, true, rattrs, scratch);
     const Tri re = resource_tri(exc, false, rattrs, scratch);
     if (kept(ri, re)) continue;
     if (dropped(ri, re)) {
-      uint64_t n = 0;
-      for (uint32_t s = r.first_scope; s < r.first_scope + r.scope_count; ++s)
-        n += ix.scopes()[s].item_count;
-      edits.drop(r.node);
-      (ri == kNo ? by_inc : by_exc) += n;
+      (ri == kNo ? by_inc : by_exc) += edits.drop(r.node);
       continue;
     }
     for (uint32_t s = r.first_scope; s < r.first_scope + r.scope_count; ++s) {
       const auto& sc = ix.scopes()[s];
       for (uint32_t i = sc.first_item; i < sc.first_item + sc.item_count; ++i) {
+        if (edits.dropped(items[i].node)) continue;
         const Tri ii = ri == kMaybe ? (match(inc, items[i], true) ? kYes : kNo) : ri;
         const Tri ie = re == kMaybe ? (match(exc, items[i], false) ? kYes : kNo) : re;
         if (dropped(ii, ie)) {
@@ -395,7 +389,7 @@ void filter_items(const otlp::Index& ix, const Props& inc, const Props& exc, con
 }  // namespace
 
 void FilterStage::process_spans(const otlp::Index& ix, otlp::Edits& edits) {
-  counters_.bump(c_seen_, ix.spans().size());
+  counters_.bump(c_seen_, edits.items_left());
   const Props& inc = spans_.include;
   const Props& exc = spans_.exclude;
   if (!inc.present && !exc.present) return;
@@ -406,21 +400,21 @@ void FilterStage::process_spans(const otlp::Index& ix, otlp::Edits& edits) {
   uint64_t by_inc = 0, by_exc = 0;
   filter_items(ix, inc, exc, ix.spans(), edits, by_inc, by_exc,
                [&](const Props& p, const otlp::SpanEntry& s, bool is_inc) {
-                 return span_matches(p, ix, s, is_inc ? inc_names : exc_names, t_scratch);
+                 return span_matches(p, edits, s, is_inc ? inc_names : exc_names, t_scratch);
                });
   counters_.bump(c_drop_include_, by_inc);
   counters_.bump(c_drop_exclude_, by_exc);
 }
 
 void FilterStage::process_logs(const otlp::Index& ix, otlp::Edits& edits) {
-  counters_.bump(c_seen_, ix.log_records().size());
+  counters_.bump(c_seen_, edits.items_left());
   const Props& inc = logs_.include;
   const Props& exc = logs_.exclude;
   if (!inc.present && !exc.present) return;
   uint64_t by_inc = 0, by_exc = 0;
   filter_items(ix, inc, exc, ix.log_records(), edits, by_inc, by_exc,
                [&](const Props& p, const otlp::LogRecordEntry& l, bool) {
-                 return log_matches(p, ix, l, t_scratch);
+                 return log_matches(p, edits, l, t_scratch);
                });
   counters_.bump(c_drop_include_, by_inc);
   counters_.bump(c_drop_exclude_, by_exc);

@@ -189,6 +189,15 @@ std::unique_ptr<RedactStage> RedactStage::create(const config::Processor& p, std
     if (!st->any_pattern_->ok())
       return r.fail("blocked_values", "patterns do not compile together"), nullptr;
   }
+  // Only exact keys decide anything: a key whose signature none of them has is none of them.
+  st->exact_keys_only_ = !st->any_pattern_ && !st->allowlist_ && st->delete_patterns_.empty() &&
+                         st->hash_patterns_.empty() && st->blocked_key_patterns_.empty();
+  for (const StringSet* set : {&st->delete_, &st->hash_})
+    for (const std::string& k : *set) {
+      st->key_lengths_ |= length_bit(k.size());
+      const unsigned sig = key_signature(k);
+      st->key_signatures_[sig / 64] |= uint64_t{1} << (sig % 64);
+    }
   return st;
 }
 
@@ -259,7 +268,7 @@ void RedactStage::hash_value(std::string_view text, std::string& out) const {
 }
 
 void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
-  counters_.bump(c_seen_, ix.item_count());
+  counters_.bump(c_seen_, edits.items_left());
   DecisionCache::Map& cache = key_cache_.local();
   uint64_t by_rule[7] = {};
   uint64_t per_pattern_stack[16] = {};
@@ -270,61 +279,99 @@ void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     per_pattern_heap.assign(patterns_.size(), 0);
     per_pattern = per_pattern_heap.data();
   }
-  const auto nodes = ix.nodes();
   std::vector<uint32_t>& edited = t_edited;
   edited.clear();
-  for (const otlp::Attribute& a : ix.attributes()) {
-    const uint32_t owner = nodes[a.node].parent;
-    const otlp::NodeKind owner_kind = nodes[owner].kind;
-    const int level = owner_kind == otlp::NodeKind::resource ? 0
-                      : owner_kind == otlp::NodeKind::scope  ? 1
-                                                             : 2;
-    if (!levels_[level]) continue;
-    const uint32_t action =
-        DecisionCache::get(cache, a.key, [this](std::string_view k) { return decide(k); });
-    switch (action) {
-      case kIgnore:
-        continue;
-      case kDeleteExact:
-      case kDeletePattern:
-      case kDeleteNotAllowed:
-        edits.drop_attribute(a);
-        ++by_rule[action];
-        break;
-      case kHash:
-        t_text.clear();
-        append_attribute_text(a, t_text);
-        hash_value(t_text, t_masked);
-        t_value.clear();
-        append_any_value_string(t_value, t_masked);
-        edits.set_attribute_value(a, t_value);
-        ++by_rule[action];
-        break;
-      case kMaskWhole:
-        t_value.clear();
-        append_any_value_string(t_value, mask_);
-        edits.set_attribute_value(a, t_value);
-        ++by_rule[action];
-        break;
-      default:
-        if (a.type != otlp::ValueType::string || !mask_value(a.scalar, t_masked, per_pattern))
+  // One owner's attributes as the earlier stages left them; `item` is the item an edit counts for
+  // (a span for its events and links).
+  auto redact_owner = [&](int level, uint32_t item, std::span<const otlp::Attribute> attrs) {
+    bool changed = false;
+    for (const otlp::Attribute& a : attrs) {
+      if (exact_keys_only_ && !may_be_named(a.key)) continue;
+      const uint32_t action =
+          DecisionCache::get(cache, a.key, [this](std::string_view k) { return decide(k); });
+      switch (action) {
+        case kIgnore:
           continue;
-        t_value.clear();
-        append_any_value_string(t_value, t_masked);
-        edits.set_attribute_value(a, t_value);
-        break;
+        case kDeleteExact:
+        case kDeletePattern:
+        case kDeleteNotAllowed:
+          edits.drop_attribute(a);
+          ++by_rule[action];
+          break;
+        case kHash:
+          t_text.clear();
+          append_attribute_text(a, t_text);
+          hash_value(t_text, t_masked);
+          t_value.clear();
+          append_any_value_string(t_value, t_masked);
+          edits.set_attribute_value(a, t_value);
+          ++by_rule[action];
+          break;
+        case kMaskWhole:
+          t_value.clear();
+          append_any_value_string(t_value, mask_);
+          edits.set_attribute_value(a, t_value);
+          ++by_rule[action];
+          break;
+        default:
+          if (a.type != otlp::ValueType::string || !mask_value(a.scalar, t_masked, per_pattern))
+            continue;
+          t_value.clear();
+          append_any_value_string(t_value, t_masked);
+          edits.set_attribute_value(a, t_value);
+          break;
+      }
+      changed = true;
     }
-    // An item edited: a span event's or link's attributes count for their span.
-    if (level == 2)
-      edited.push_back(owner_kind == otlp::NodeKind::span_event ||
-                               owner_kind == otlp::NodeKind::span_link
-                           ? nodes[owner].parent
-                           : owner);
+    if (changed && level == 2) edited.push_back(item);
+  };
+  if (edits.empty() && exact_keys_only_) {
+    // Nothing changed yet (the index is the request) and only a few keys matter: one pass
+    // over the index's attributes, the owner looked up for the rare candidates.
+    const auto nodes = ix.nodes();
+    for (const otlp::Attribute& a : ix.attributes()) {
+      if (!may_be_named(a.key)) continue;
+      const otlp::Node& owner = nodes[nodes[a.node].parent];
+      const int level = owner.kind == otlp::NodeKind::resource ? 0
+                        : owner.kind == otlp::NodeKind::scope  ? 1
+                                                               : 2;
+      if (!levels_[level]) continue;
+      // An event's or link's attributes count for their span.
+      const bool in_span = owner.kind == otlp::NodeKind::span_event ||
+                           owner.kind == otlp::NodeKind::span_link;
+      redact_owner(level, in_span ? owner.parent : nodes[a.node].parent, std::span(&a, 1));
+    }
+  } else {
+    if (levels_[0])
+      for (const auto& r : ix.resources())
+        if (!edits.dropped(r.node)) redact_owner(0, r.node, edits.attributes(r));
+    if (levels_[1])
+      for (const auto& sc : ix.scopes())
+        if (!edits.dropped(sc.node)) redact_owner(1, sc.node, edits.attributes(sc));
+    if (levels_[2]) {
+      auto items = [&](const auto& entries, auto item_of) {
+        for (const auto& e : entries)
+          if (!edits.dropped(e.node)) redact_owner(2, item_of(e), edits.attributes(e));
+      };
+      const auto self = [](const auto& e) { return e.node; };
+      switch (ix.signal()) {
+        case Signal::metrics: items(ix.data_points(), self); break;
+        case Signal::traces:
+          items(ix.spans(), self);
+          items(ix.span_events(), [&](const otlp::SpanEventEntry& e) { return ix.spans()[e.span].node; });
+          items(ix.span_links(), [&](const otlp::SpanLinkEntry& e) { return ix.spans()[e.span].node; });
+          break;
+        case Signal::logs: items(ix.log_records(), self); break;
+      }
+    }
   }
+
   if (log_bodies_ && any_pattern_ && ix.signal() == Signal::logs) {
     for (const otlp::LogRecordEntry& l : ix.log_records()) {
-      if (l.body_type != otlp::ValueType::string) continue;
-      if (!mask_value(l.body_scalar, t_masked, per_pattern)) continue;
+      if (edits.dropped(l.node)) continue;
+      const otlp::LogBody body = edits.log_body(l);
+      if (body.type != otlp::ValueType::string) continue;
+      if (!mask_value(body.scalar, t_masked, per_pattern)) continue;
       t_value.clear();
       append_any_value_string(t_value, t_masked);
       edits.set_log_body(l, t_value);

@@ -96,7 +96,7 @@ struct Label {
   std::string name;
   std::string value;    // text form
   std::string payload;  // AnyValue payload when `typed`
-  int32_t attr = -1;    // index into Index::attributes(); -1 new; -2 the __name__ pseudo-label
+  int32_t attr = -1;    // index into Scratch::attrs; -1 new; -2 the __name__ pseudo-label
   bool deleted = false;
   bool changed = false;
   bool typed = false;
@@ -105,12 +105,17 @@ struct Label {
 constexpr int32_t kNameLabel = -2;
 
 // Per-metric-name outcomes of rules that read only __name__.
-constexpr uint32_t kNameNoop = 0, kNameDrop = 1, kNamePerPoint = 2;
+// Past these, the value is kNamePlan + an index into the thread's plans.
+constexpr uint32_t kNameNoop = 0, kNameDrop = 1, kNameNoName = 2, kNamePlan = 3;
+
+using LabelWrite = RelabelStage::LabelWrite;
 
 // A reusable label set: reset() keeps every string's capacity, so steady state allocates nothing.
 class LabelSet {
  public:
   void reset() { n_ = 0; }
+  // While set, every set() is also recorded there, net of earlier ones (NamePlan::writes).
+  void journal(std::vector<LabelWrite>* j) { journal_ = j; }
   std::size_t size() const { return n_; }
   Label& operator[](std::size_t i) { return v_[i]; }
 
@@ -139,6 +144,7 @@ class LabelSet {
   }
   // Prometheus Builder.Set: an empty value deletes. `value` must not point into this set.
   void set(std::string_view name, std::string_view value) {
+    if (journal_) record(name, value);
     if (value.empty()) return del(name);
     Label& l = slot(name);
     if (l.typed || l.value != value) {
@@ -176,33 +182,49 @@ class LabelSet {
     return v_[static_cast<std::size_t>(i)];
   }
 
+  void record(std::string_view name, std::string_view value) {
+    for (LabelWrite& w : *journal_) {
+      if (w.name == name) {
+        w.value.assign(value.data(), value.size());
+        return;
+      }
+    }
+    journal_->push_back({std::string(name), std::string(value), {}});
+  }
+
   std::vector<Label> v_;
   std::size_t n_ = 0;
+  std::vector<LabelWrite>* journal_ = nullptr;
 };
 
 struct Scratch {
   LabelSet labels;
   std::string val, target, res, tmp, tmp2, payload, new_name;
   std::vector<re2::StringPiece> groups;
+  std::vector<LabelWrite> writes;
+  // The attributes of the owner being relabelled, as the earlier stages left them (Edits' view:
+  // valid until the next attributes() call, i.e. for this owner).
+  std::span<const Attribute> attrs;
 };
 thread_local Scratch t_s;
 
-void load_attributes(LabelSet& ls, const otlp::Index& ix, otlp::AttrRange r) {
-  for (uint32_t i = r.first; i < r.first + r.count; ++i) {
-    const Attribute& a = ix.attributes()[i];
-    if (ls.find(a.key) >= 0) continue;  // a repeated key: the first one is the label
-    Label& l = ls.push(a.key, static_cast<int32_t>(i));
+void load_attributes(Scratch& s, std::span<const Attribute> attrs) {
+  s.attrs = attrs;
+  for (std::size_t i = 0; i < attrs.size(); ++i) {
+    const Attribute& a = attrs[i];
+    if (s.labels.find(a.key) >= 0) continue;  // a repeated key: the first one is the label
+    Label& l = s.labels.push(a.key, static_cast<int32_t>(i));
     append_attribute_text(a, l.value);
   }
 }
 
 // The AnyValue payload a label would have on the wire.
-void label_payload(const otlp::Index& ix, Label& l, std::string& out) {
+void label_payload(std::span<const Attribute> attrs, Label& l, std::string& out) {
   out.clear();
   if (l.typed)
     out.assign(l.payload);
   else if (l.attr >= 0 && !l.changed)
-    out.assign(ix.attributes()[static_cast<std::size_t>(l.attr)].value);
+    out.assign(attrs[static_cast<std::size_t>(l.attr)].value);
   else
     append_any_value_string(out, l.value);
 }
@@ -349,7 +371,7 @@ using AttrAction = RelabelStage::AttrAction;
 using AttrOp = RelabelStage::AttrOp;
 
 void apply_actions(const std::vector<AttrAction>& actions, RelabelStage::Level level,
-                   const otlp::Index& ix, Scratch& s) {
+                   Scratch& s) {
   LabelSet& ls = s.labels;
   for (const AttrAction& a : actions) {
     if (a.level != level) continue;
@@ -361,7 +383,7 @@ void apply_actions(const std::vector<AttrAction>& actions, RelabelStage::Level l
       case AttrOp::rename:
         if (at < 0) continue;
         s.tmp = ls[static_cast<std::size_t>(at)].value;
-        label_payload(ix, ls[static_cast<std::size_t>(at)], s.payload);
+        label_payload(s.attrs, ls[static_cast<std::size_t>(at)], s.payload);
         ls[static_cast<std::size_t>(at)].deleted = true;
         ls.set_typed(a.new_key, s.tmp, s.payload);
         continue;
@@ -380,7 +402,7 @@ void apply_actions(const std::vector<AttrAction>& actions, RelabelStage::Level l
       const int from = ls.find(a.from_attribute);
       if (from < 0) continue;
       s.tmp = ls[static_cast<std::size_t>(from)].value;
-      label_payload(ix, ls[static_cast<std::size_t>(from)], s.payload);
+      label_payload(s.attrs, ls[static_cast<std::size_t>(from)], s.payload);
       ls.set_typed(a.key, s.tmp, s.payload);
     }
   }
@@ -389,24 +411,24 @@ void apply_actions(const std::vector<AttrAction>& actions, RelabelStage::Level l
 // Writes the label set's differences from the attributes it was loaded from as edits; `add`
 // adds a new attribute to the owner. Returns true when anything changed.
 template <typename Add>
-bool emit(const otlp::Index& ix, Scratch& s, otlp::Edits& edits, Add&& add) {
+bool emit(Scratch& s, otlp::Edits& edits, Add&& add) {
   bool changed = false;
   LabelSet& ls = s.labels;
   for (std::size_t i = 0; i < ls.size(); ++i) {
     Label& l = ls[i];
     if (l.attr == kNameLabel) continue;
     if (l.attr >= 0) {
-      const Attribute& a = ix.attributes()[static_cast<std::size_t>(l.attr)];
+      const Attribute& a = s.attrs[static_cast<std::size_t>(l.attr)];
       if (l.deleted) {
         edits.drop_attribute(a);
         changed = true;
       } else if (l.changed) {
-        label_payload(ix, l, s.payload);
+        label_payload(s.attrs, l, s.payload);
         edits.set_attribute_value(a, s.payload);
         changed = true;
       }
     } else if (!l.deleted) {
-      label_payload(ix, l, s.payload);
+      label_payload(s.attrs, l, s.payload);
       add(std::string_view(l.name), std::string_view(s.payload));
       changed = true;
     }
@@ -610,26 +632,99 @@ std::unique_ptr<RelabelStage> RelabelStage::create(const config::Processor& p, s
   return st;
 }
 
+namespace {
+
+using NamePlan = RelabelStage::NamePlan;
+
+// Runs name-only rules on a label set holding only __name__ = `name`, recording what they set.
+uint32_t plan_for(std::string_view name, Scratch& s, std::vector<MatchMemo>& memo,
+                  const std::vector<Rule>& rules, std::vector<NamePlan>& plans,
+                  DecisionCache::Map& cache) {
+  LabelSet& ls = s.labels;
+  ls.reset();
+  ls.push("__name__", kNameLabel).value.assign(name);
+  std::vector<LabelWrite>& writes = s.writes;
+  writes.clear();
+  ls.journal(&writes);
+  bool wrote = false;
+  const bool kept = apply_rules(rules, s, memo, &wrote);
+  ls.journal(nullptr);
+  if (!kept) return kNameDrop;
+  if (!wrote) return kNameNoop;
+  const int ni = ls.find("__name__");
+  if (ni < 0) return kNameNoName;
+  // Bounded like the cache that indexes the plans: both start again together.
+  if (plans.size() >= DecisionMap::kMaxEntries) {
+    plans.clear();
+    cache.clear();
+  }
+  NamePlan& plan = plans.emplace_back();
+  plan.final_name = ls[static_cast<std::size_t>(ni)].value;
+  for (LabelWrite& w : writes) {
+    if (w.name == "__name__") continue;
+    if (!w.value.empty()) append_any_value_string(w.payload, w.value);
+    plan.writes.push_back(std::move(w));
+  }
+  return kNamePlan + static_cast<uint32_t>(plans.size() - 1);
+}
+
+// Applies a plan's writes to one owner's attributes as a per-point run of the same rules would
+// (the first attribute of a name is the label; a label whose text is already the value is left
+// as it is). Returns true when anything changed.
+template <typename Add>
+bool apply_plan(const NamePlan& plan, std::span<const Attribute> attrs, Scratch& s,
+                otlp::Edits& edits, Add&& add) {
+  bool changed = false;
+  for (const LabelWrite& w : plan.writes) {
+    const Attribute* a = nullptr;
+    for (const Attribute& x : attrs) {
+      if (x.key == w.name) {
+        a = &x;
+        break;
+      }
+    }
+    if (w.value.empty()) {
+      if (a) edits.drop_attribute(*a);
+      changed = changed || a;
+      continue;
+    }
+    if (a) {
+      s.tmp.clear();
+      append_attribute_text(*a, s.tmp);
+      if (s.tmp == w.value) continue;
+      edits.set_attribute_value(*a, w.payload);
+    } else {
+      add(w);
+    }
+    changed = true;
+  }
+  return changed;
+}
+
+}  // namespace
+
 void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
-  counters_.bump(c_seen_, ix.item_count());
+  counters_.bump(c_seen_, edits.items_left());
   Scratch& s = t_s;
   LabelSet& ls = s.labels;
   std::vector<MatchMemo>& memo = memo_.local();
   if (has_level_[kResource]) {
     for (const auto& r : ix.resources()) {
+      if (edits.dropped(r.node)) continue;
       ls.reset();
-      load_attributes(ls, ix, r.attrs);
-      apply_actions(actions_, kResource, ix, s);
-      emit(ix, s, edits,
+      load_attributes(s, edits.attributes(r));
+      apply_actions(actions_, kResource, s);
+      emit(s, edits,
            [&](std::string_view k, std::string_view v) { edits.add_resource_attribute(r, k, v); });
     }
   }
   if (has_level_[kScope]) {
     for (const auto& sc : ix.scopes()) {
+      if (edits.dropped(sc.node)) continue;
       ls.reset();
-      load_attributes(ls, ix, sc.attrs);
-      apply_actions(actions_, kScope, ix, s);
-      emit(ix, s, edits,
+      load_attributes(s, edits.attributes(sc));
+      apply_actions(actions_, kScope, s);
+      emit(s, edits,
            [&](std::string_view k, std::string_view v) { edits.add_scope_attribute(sc, k, v); });
     }
   }
@@ -641,29 +736,45 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
       const auto points = ix.data_points();
       DecisionCache::Map* by_name = name_only_ && !items ? &name_cache_.local() : nullptr;
       for (const auto& m : ix.metrics()) {
+        if (edits.dropped(m.node)) continue;
+        const std::string_view name = edits.metric_name(m);
         if (by_name) {
           // The rules read only the metric name: decide once per name whether they leave its
-          // points alone (the usual case), drop them all, or have to run per point.
-          const uint32_t d = DecisionCache::get(*by_name, m.name, [&](std::string_view name) {
-            ls.reset();
-            ls.push("__name__", kNameLabel).value.assign(name);
-            bool wrote = false;
-            if (!apply_rules(rules_, s, memo, &wrote)) return kNameDrop;
-            return wrote ? kNamePerPoint : kNameNoop;
+          // points alone (the usual case), drop them all, or write the same labels on each.
+          std::vector<NamePlan>& plans = plans_.local();
+          const uint32_t d = DecisionCache::get(*by_name, name, [&](std::string_view n) {
+            return plan_for(n, s, memo, rules_, plans, *by_name);
           });
           if (d == kNameNoop) continue;
-          if (d == kNameDrop) {
-            edits.drop(m.node);
-            dropped += m.point_count;
+          if (d == kNameDrop || d == kNameNoName) {
+            (d == kNameDrop ? dropped : no_name) += edits.drop(m.node);
             continue;
           }
+          const NamePlan& plan = plans[d - kNamePlan];
+          bool any = false;
+          for (uint32_t pi = m.first_point; pi < m.first_point + m.point_count; ++pi) {
+            const auto& pt = points[pi];
+            if (edits.dropped(pt.node)) continue;
+            any = true;
+            edited += apply_plan(plan, edits.attributes(pt), s, edits, [&](const LabelWrite& w) {
+              edits.add_attribute(otlp::NodeKind::data_point, pt.node, w.name, w.payload, m.type);
+            });
+          }
+          // Renamed even without a point (its data of a type this build does not read): the
+          // backend must not see the old name. Without a point left it is pruned anyway.
+          if (plan.final_name != name) {
+            edits.rename_metric(m, plan.final_name);
+            renamed += any || m.point_count == 0;
+          }
+          continue;
         }
         bool have_name = false, conflict = false;
         for (uint32_t pi = m.first_point; pi < m.first_point + m.point_count; ++pi) {
           const auto& pt = points[pi];
+          if (edits.dropped(pt.node)) continue;
           ls.reset();
-          ls.push("__name__", kNameLabel).value.assign(m.name);
-          load_attributes(ls, ix, pt.attrs);
+          ls.push("__name__", kNameLabel).value.assign(name);
+          load_attributes(s, edits.attributes(pt));
           if (!apply_rules(rules_, s, memo)) {
             edits.drop(pt.node);
             ++dropped;
@@ -676,7 +787,7 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
             continue;
           }
           ls[static_cast<std::size_t>(ni)].attr = kNameLabel;  // a rule may have re-created it
-          if (items) apply_actions(actions_, kItem, ix, s);
+          if (items) apply_actions(actions_, kItem, s);
           const std::string& final_name = ls[static_cast<std::size_t>(ni)].value;
           if (!have_name) {
             s.new_name = final_name;
@@ -684,13 +795,13 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
           } else if (final_name != s.new_name) {
             conflict = true;
           }
-          const bool changed = emit(ix, s, edits, [&](std::string_view k, std::string_view v) {
+          const bool changed = emit(s, edits, [&](std::string_view k, std::string_view v) {
             edits.add_attribute(otlp::NodeKind::data_point, pt.node, k, v, m.type);
           });
           edited += changed;
         }
         conflicts += conflict;
-        if (have_name && s.new_name != m.name) {
+        if (have_name && s.new_name != name) {
           edits.rename_metric(m, s.new_name);
           ++renamed;
         }
@@ -700,10 +811,11 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     case Signal::traces:
       if (!items) break;
       for (const auto& sp : ix.spans()) {
+        if (edits.dropped(sp.node)) continue;
         ls.reset();
-        load_attributes(ls, ix, sp.attrs);
-        apply_actions(actions_, kItem, ix, s);
-        edited += emit(ix, s, edits, [&](std::string_view k, std::string_view v) {
+        load_attributes(s, edits.attributes(sp));
+        apply_actions(actions_, kItem, s);
+        edited += emit(s, edits, [&](std::string_view k, std::string_view v) {
           edits.add_attribute(otlp::NodeKind::span, sp.node, k, v);
         });
       }
@@ -711,10 +823,11 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     case Signal::logs:
       if (!items) break;
       for (const auto& l : ix.log_records()) {
+        if (edits.dropped(l.node)) continue;
         ls.reset();
-        load_attributes(ls, ix, l.attrs);
-        apply_actions(actions_, kItem, ix, s);
-        edited += emit(ix, s, edits, [&](std::string_view k, std::string_view v) {
+        load_attributes(s, edits.attributes(l));
+        apply_actions(actions_, kItem, s);
+        edited += emit(s, edits, [&](std::string_view k, std::string_view v) {
           edits.add_attribute(otlp::NodeKind::log_record, l.node, k, v);
         });
       }

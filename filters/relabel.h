@@ -101,6 +101,23 @@ class RelabelStage final : public CountedStage {
   bool name_only_ = false;  // every rule reads only __name__: outcomes cached per metric name
   DecisionCache name_cache_;
   PerThread<std::vector<MatchMemo>> memo_;  // one per rule
+
+ public:
+  // What name-only rules do to every point of a metric of one name: the labels they set (or
+  // delete, when `value` is empty), net of each other, in the order they first set them.
+  struct LabelWrite {
+    std::string name;
+    std::string value;    // text; empty deletes (Prometheus Builder.Set)
+    std::string payload;  // AnyValue payload of `value`
+  };
+  struct NamePlan {
+    std::string final_name;
+    std::vector<LabelWrite> writes;
+  };
+
+ private:
+  // Plans by metric name, indexed by name_cache_'s value (past the fixed outcomes).
+  PerThread<std::vector<NamePlan>> plans_;
   std::size_t c_seen_ = 0, c_dropped_ = 0, c_no_name_ = 0, c_edited_ = 0, c_renamed_ = 0,
               c_conflicts_ = 0;
 };

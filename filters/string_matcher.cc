@@ -1,6 +1,10 @@
 // StringMatcher implementation.
 #include "filters/string_matcher.h"
 
+#include <algorithm>
+
+#include <xxhash.h>
+
 namespace otlpgate::filters {
 
 std::string glob_to_regex(std::string_view glob) {
@@ -76,6 +80,28 @@ bool StringMatcher::matches(std::string_view s) const {
   if (empty_) return false;
   if (type_ == MatchType::strict) return strict_.find(s) != strict_.end();
   return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *re_);
+}
+
+uint64_t DecisionMap::hash(std::string_view s) noexcept { return XXH3_64bits(s.data(), s.size()); }
+
+void DecisionMap::insert(uint64_t h, std::string_view name, uint32_t value) {
+  if (count_ >= kMaxEntries) clear();  // hostile cardinality: start again rather than grow
+  if (2 * (count_ + 1) > slots_.size()) {  // keep the load at most 1/2
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<std::size_t>(64, 2 * old.size()), Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.len == kEmpty) continue;
+      std::size_t i = s.hash & mask_;
+      while (slots_[i].len != kEmpty) i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+  std::size_t i = h & mask_;
+  while (slots_[i].len != kEmpty) i = (i + 1) & mask_;
+  slots_[i] = Slot{h, static_cast<uint32_t>(names_.size()), static_cast<uint32_t>(name.size()), value};
+  names_.append(name);
+  ++count_;
 }
 
 }  // namespace otlpgate::filters

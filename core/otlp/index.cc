@@ -92,6 +92,8 @@ template <bool kAttributes>
 class IndexBuilder {
  public:
   explicit IndexBuilder(Index& ix) : ix_(ix), base_(ix.bytes_.data()) {}
+  // Reads loose bytes at `base` (decode_key_value): no node is ever opened.
+  IndexBuilder(Index& scratch, const char* base) : ix_(scratch), base_(base) {}
 
   IndexResult run() {
     const auto size = ix_.bytes_.size();
@@ -598,7 +600,7 @@ class IndexBuilder {
   bool attribute(const Cursor& outer, uint32_t parent) {
     if constexpr (!kAttributes) return key_value(outer.payload(), outer.field_end(), 0, nullptr);
     const uint32_t node = open(outer, parent, NodeKind::attribute);
-    Attribute a{node, {}, {}, {}, 0, ValueType::empty};
+    Attribute a{node, ValueType::empty, {}, {}, {}, 0};
     if (!key_value(outer.payload(), outer.field_end(), 0, &a)) return false;
     close(node);
     ix_.attrs_.push_back(a);
@@ -660,6 +662,9 @@ class IndexBuilder {
     }
     return true;
   }
+
+  friend bool decode_key_value(std::string_view, Attribute&);
+  friend bool decode_any_value(std::string_view, ValueType&, std::string_view&, uint64_t&);
 
   // Validates a KeyValue in [begin, end); fills `out` when given (top-level attributes only).
   bool key_value(uint32_t begin, uint32_t end, int depth, Attribute* out) {
@@ -746,6 +751,24 @@ class IndexBuilder {
   const char* base_;
   IndexResult err_;
 };
+
+bool decode_key_value(std::string_view payload, Attribute& out) {
+  Index unused;
+  IndexBuilder<true> b(unused, payload.data());
+  out.key = out.value = out.scalar = {};
+  out.bits = 0;
+  out.type = ValueType::empty;
+  return b.key_value(0, static_cast<uint32_t>(payload.size()), 0, &out);
+}
+
+bool decode_any_value(std::string_view payload, ValueType& type, std::string_view& scalar,
+                      uint64_t& bits) {
+  Index unused;
+  IndexBuilder<true> b(unused, payload.data());
+  scalar = {};
+  bits = 0;
+  return b.any_value(0, static_cast<uint32_t>(payload.size()), 0, &type, &scalar, &bits);
+}
 
 IndexResult Index::build(Signal signal, Bytes bytes, IndexOptions options) {
   clear();

@@ -75,16 +75,17 @@ struct AttrRange {
 // and kvlists, and empty for numbers (read them from `bits`).
 struct Attribute {
   uint32_t node;
+  ValueType type;  // next to `node`, in what would be padding: 64 bytes, one cache line
   std::string_view key;
   std::string_view value;
   std::string_view scalar;
   uint64_t bits;  // varint value (bool, int) or the 8 bytes of a double
-  ValueType type;
 
   int64_t as_int() const { return static_cast<int64_t>(bits); }
   bool as_bool() const { return bits != 0; }
   double as_double() const;
 };
+static_assert(sizeof(Attribute) == 64);
 
 struct ResourceEntry {
   uint32_t node;           // the resource_group node
@@ -236,5 +237,12 @@ class Index {
   std::vector<LogRecordEntry> logs_;
   std::vector<Attribute> attrs_;
 };
+
+// Reads a KeyValue payload / an AnyValue payload held anywhere in memory (the bytes an edit
+// recorded), as the index reads the request's: the views point into `payload`. False when the
+// bytes are not a valid KeyValue / AnyValue.
+bool decode_key_value(std::string_view payload, Attribute& out);
+bool decode_any_value(std::string_view payload, ValueType& type, std::string_view& scalar,
+                      uint64_t& bits);
 
 }  // namespace otlpgate::otlp

@@ -1,6 +1,8 @@
 // Rewriter: marks, prunes, sizes and writes; clean subtrees are single memcpy calls.
 #include "core/otlp/rewriter.h"
 
+#include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 
@@ -14,13 +16,24 @@ uint64_t varint_len(uint64_t v) { return static_cast<uint64_t>(protozero::length
 
 }  // namespace
 
+Rewriter::NodeState& Rewriter::touch(uint32_t i) {
+  NodeState& s = ns_[i];
+  if (s.stamp != stamp_) {
+    s.stamp = stamp_;
+    s.state = kClean;
+    s.first_append = s.last_append = kNone;
+    dirty_.push_back(i);
+  }
+  return s;
+}
+
 uint64_t Rewriter::out_size(const Index& ix, uint32_t i) const {
   const Node& n = ix.nodes()[i];
-  switch (state_[i]) {
+  switch (state(i)) {
     case kDropped: return 0;
     case kClean: return n.end - n.begin;
     default: {
-      const uint64_t p = payload_size_[i];
+      const uint64_t p = ns_[i].payload_size;
       return (n.header - n.begin) + varint_len(p) + p;
     }
   }
@@ -30,36 +43,88 @@ void Rewriter::write(const Index& ix, const Edits& edits, uint32_t i, char*& out
   const auto nodes = ix.nodes();
   const Node& n = nodes[i];
   const char* base = ix.data().data();
-  if (state_[i] == kClean) {
+  const State st = state(i);
+  if (st == kClean) {
     std::memcpy(out, base + n.begin, n.end - n.begin);
     out += n.end - n.begin;
     return;
   }
+  const NodeState& ns = ns_[i];
   if (i != 0) {  // the root has no tag or length
     std::memcpy(out, base + n.begin, n.header - n.begin);
     out += n.header - n.begin;
-    out += protozero::add_varint_to_buffer(out, payload_size_[i]);
+    out += protozero::add_varint_to_buffer(out, ns.payload_size);
   }
-  if (state_[i] == kReplaced) {
-    const auto b = edits.bytes(edits.entries()[replacement_[i]]);
+  if (st == kReplaced) {
+    const auto b = edits.bytes(edits.entries()[ns.replacement]);
     std::memcpy(out, b.data(), b.size());
     out += b.size();
   } else {
     uint32_t pos = n.payload;
     for (uint32_t c = i + 1; c < n.subtree_end; c = nodes[c].subtree_end) {
+      const State cs = state(c);
+      if (cs == kClean) continue;  // copied with the bytes around it
       std::memcpy(out, base + pos, nodes[c].begin - pos);
       out += nodes[c].begin - pos;
-      if (state_[c] != kDropped) write(ix, edits, c, out);
+      if (cs != kDropped) write(ix, edits, c, out);
       pos = nodes[c].end;
     }
     std::memcpy(out, base + pos, n.end - pos);
     out += n.end - pos;
   }
-  for (uint32_t e = first_append_[i]; e != kNone; e = next_append_[e]) {
+  for (uint32_t e = ns.first_append; e != kNone; e = next_append_[e]) {
     const auto b = edits.bytes(edits.entries()[e]);
     std::memcpy(out, b.data(), b.size());
     out += b.size();
   }
+}
+
+// Items (points, spans, log records) among the nodes [begin, end).
+uint64_t Rewriter::items_below(const Index& ix, uint32_t begin, uint32_t end) const {
+  auto count = [&](const auto& entries) -> uint64_t {
+    auto by_node = [](const auto& e, uint32_t v) { return e.node < v; };
+    const auto lo = std::lower_bound(entries.begin(), entries.end(), begin, by_node);
+    const auto hi = std::lower_bound(lo, entries.end(), end, by_node);
+    return static_cast<uint64_t>(hi - lo);
+  };
+  switch (ix.signal()) {
+    case Signal::metrics: return count(ix.data_points());
+    case Signal::traces: return count(ix.spans());
+    case Signal::logs: return count(ix.log_records());
+  }
+  return 0;
+}
+
+// Sizes the new payload of a touched node whose children are sized already, or prunes it when
+// it was left without any of its structural children.
+void Rewriter::size_node(const Index& ix, const Edits& edits, uint32_t i) {
+  const auto nodes = ix.nodes();
+  NodeState& s = ns_[i];
+  const Node& nd = nodes[i];
+  if (s.state == kDropped) return;
+  uint64_t size = 0;
+  if (s.state == kReplaced) {
+    size = edits.bytes(edits.entries()[s.replacement]).size();
+  } else {
+    size = nd.end - nd.payload;
+    uint32_t structural = 0, kept = 0;
+    for (uint32_t c = i + 1; c < nd.subtree_end; c = nodes[c].subtree_end) {
+      const State cs = state(c);
+      if (is_structural(nodes[c].kind)) {
+        ++structural;
+        kept += cs != kDropped;
+      }
+      if (cs != kClean) size = size - (nodes[c].end - nodes[c].begin) + out_size(ix, c);
+    }
+    // The root is never pruned: a request whose every item went is an empty request.
+    if (i != 0 && structural > 0 && kept == 0) {
+      s.state = kDropped;
+      return;
+    }
+  }
+  for (uint32_t e = s.first_append; e != kNone; e = next_append_[e])
+    size += edits.entries()[e].length;
+  s.payload_size = size;
 }
 
 RewriteResult Rewriter::apply(const Index& ix, const Edits& edits) {
@@ -69,92 +134,78 @@ RewriteResult Rewriter::apply(const Index& ix, const Edits& edits) {
   assert(n > 0 && "Rewriter::apply on an index that failed to build");
   const auto& entries = edits.entries();
 
-  state_.assign(n, kClean);
-  replacement_.resize(n);
-  payload_size_.resize(n);
-  first_append_.assign(n, kNone);
-  last_append_.assign(n, kNone);
+  if (ns_.size() < n) ns_.resize(n);
+  if (++stamp_ == 0) {  // wrapped: no state may look current
+    for (NodeState& s : ns_) s.stamp = 0;
+    stamp_ = 1;
+  }
+  dirty_.clear();
   next_append_.assign(entries.size(), kNone);
-  kept_children_.assign(2 * static_cast<size_t>(n), 0);  // [2i] = structural children, [2i+1] = kept
 
   // 1. Record the edits per node; a drop wins over everything else.
   for (uint32_t k = 0; k < entries.size(); ++k) {
     const Edits::Entry& e = entries[k];
+    if (e.op == Edits::Op::none) continue;
     assert(e.node < n && "edit names a node outside the index");
+    NodeState& s = touch(e.node);
     switch (e.op) {
-      case Edits::Op::drop: state_[e.node] = kDropped; break;
+      case Edits::Op::drop: s.state = kDropped; break;
       case Edits::Op::replace_payload:
-        if (state_[e.node] != kDropped) {
-          state_[e.node] = kReplaced;
-          replacement_[e.node] = k;
+        if (s.state != kDropped) {
+          s.state = kReplaced;
+          s.replacement = k;
         }
         break;
       case Edits::Op::append:
-        if (last_append_[e.node] == kNone) {
-          first_append_[e.node] = k;
+        if (s.last_append == kNone) {
+          s.first_append = k;
         } else {
-          next_append_[last_append_[e.node]] = k;
+          next_append_[s.last_append] = k;
         }
-        last_append_[e.node] = k;
+        s.last_append = k;
         break;
+      case Edits::Op::none: break;
     }
   }
-  // 2. Descendants of dropped or replaced nodes are gone (pre-order: parents come first).
-  for (uint32_t i = 1; i < n; ++i) {
-    const uint8_t ps = state_[nodes[i].parent];
-    if (ps == kDropped || ps == kReplaced) state_[i] = kDropped;
+  // 2. Items gone: those under the outermost dropped or replaced nodes (a replaced item itself
+  //    stays). Counted before pruning, which removes containers that hold no item any more.
+  uint64_t items = ix.item_count();
+  for (const uint32_t i : dirty_) {
+    const State st = state(i);
+    if ((st != kDropped && st != kReplaced) || !is_structural(nodes[i].kind)) continue;  // no items
+    bool outermost = true;
+    for (uint32_t p = nodes[i].parent; p != kNone && outermost; p = nodes[p].parent) {
+      const State ps = state(p);
+      outermost = ps != kDropped && ps != kReplaced;
+    }
+    if (outermost) items -= items_below(ix, st == kDropped ? i : i + 1, nodes[i].subtree_end);
   }
-  // 3. Children before parents: prune emptied containers, mark the path to each edit dirty and
-  //    size the dirty nodes' new payloads.
-  for (uint32_t i = n; i-- > 0;) {
-    const Node& nd = nodes[i];
-    uint8_t& st = state_[i];
-    // The root is never pruned: a request whose every item went is an empty request.
-    if ((st == kClean || st == kDirty) && i != 0 && kept_children_[2 * i] > 0 &&
-        kept_children_[2 * i + 1] == 0)
-      st = kDropped;
-    if (st == kClean && first_append_[i] != kNone) st = kDirty;
-    if (st == kDropped) {
-      if (i != 0 && is_structural(nd.kind)) kept_children_[2 * nd.parent]++;
-      if (i != 0 && state_[nd.parent] == kClean) state_[nd.parent] = kDirty;
-      continue;
-    }
-    uint64_t size = 0;
-    if (st == kReplaced) {
-      size = edits.bytes(entries[replacement_[i]]).size();
-    } else if (st == kDirty) {
-      size = nd.end - nd.payload;
-      for (uint32_t c = i + 1; c < nd.subtree_end; c = nodes[c].subtree_end) {
-        size = size - (nodes[c].end - nodes[c].begin) + out_size(ix, c);
-      }
-    }
-    if (st != kClean) {
-      for (uint32_t e = first_append_[i]; e != kNone; e = next_append_[e]) size += entries[e].length;
-      payload_size_[i] = size;
-    }
-    if (i != 0) {
-      if (is_structural(nd.kind)) {
-        kept_children_[2 * nd.parent]++;
-        kept_children_[2 * nd.parent + 1]++;
-      }
-      if (st != kClean && state_[nd.parent] == kClean) state_[nd.parent] = kDirty;
+  // 3. The path from each edited node to the root is dirty.
+  const std::size_t edited = dirty_.size();
+  for (std::size_t d = 0; d < edited; ++d) {
+    const uint32_t i = dirty_[d];
+    if (ns_[i].state == kClean) ns_[i].state = kDirty;  // appends only
+    for (uint32_t p = nodes[i].parent; p != kNone; p = nodes[p].parent) {
+      const bool seen = ns_[p].stamp == stamp_;
+      NodeState& ps = touch(p);
+      if (ps.state == kClean) ps.state = kDirty;
+      if (seen) break;  // its own path is (or will be) walked
     }
   }
-  uint64_t items = 0;
-  switch (ix.signal()) {
-    case Signal::metrics:
-      for (const auto& p : ix.data_points()) items += state_[p.node] != kDropped;
-      break;
-    case Signal::traces:
-      for (const auto& s : ix.spans()) items += state_[s.node] != kDropped;
-      break;
-    case Signal::logs:
-      for (const auto& l : ix.log_records()) items += state_[l.node] != kDropped;
-      break;
+  // 4. Children before parents (pre-order: descending index, read off a bit set rather than
+  //    sorted): prune emptied containers and size the dirty nodes' new payloads.
+  bits_.assign((n + 63) / 64, 0);
+  for (const uint32_t i : dirty_) bits_[i / 64] |= uint64_t{1} << (i % 64);
+  for (std::size_t w = bits_.size(); w-- > 0;) {
+    for (uint64_t word = bits_[w]; word != 0;) {
+      const int b = 63 - std::countl_zero(word);
+      word &= ~(uint64_t{1} << b);
+      size_node(ix, edits, static_cast<uint32_t>(w * 64 + static_cast<std::size_t>(b)));
+    }
   }
 
   std::string out;
-  out.resize(payload_size_[0]);
+  out.resize(ns_[0].payload_size);
   char* p = out.data();
   write(ix, edits, 0, p);
   assert(p == out.data() + out.size() && "rewriter size and write passes disagree");

@@ -22,6 +22,7 @@
 #include "core/otlp/edits.h"
 #include "core/otlp/index.h"
 #include "core/otlp/rewriter.h"
+#include "core/pipeline/run_stages.h"
 #include "core/otlp/validate.h"
 #include "core/queue/configured_queue.h"
 #include "core/queue/sender.h"
@@ -381,44 +382,20 @@ IngestResult RuntimeImpl::run(const Route& route, Signal signal, const Bytes& bo
   }
   for (const PipelineRt* p : route.pipelines) {
     if (!p->takes(tenant)) continue;
-    // Indexed again (valid: it was before) after another pipeline's stages changed the bytes, or
-    // with attributes for this pipeline's stages.
+    // Indexed again (valid: it was before) with attributes for this pipeline's stages, or after
+    // invalid items were dropped.
     if (!s.index.bytes().same_storage(body) ||
         (p->index_options().attributes && !s.index.has_attributes())) {
       s.index.build(signal, body, p->index_options());
     }
-    Bytes out = body;
-    uint64_t out_items = items;
     // Every stage that processed the request hears whether this pipeline's queues took it.
-    std::size_t ran = 0;
+    const StagesResult run = run_stages(p->stages, s.index, s.edits, s.rewriter);
     auto settle = [&](bool accepted) {
-      for (std::size_t i = 0; i < ran; ++i) p->stages[i]->finish(accepted);
+      for (std::size_t i = 0; i < run.ran; ++i) p->stages[i]->finish(accepted);
     };
-    for (const auto& stage : p->stages) {
-      s.edits.clear();
-      stage->process(s.index, s.edits);
-      ++ran;
-      if (s.edits.empty()) continue;
-      otlp::RewriteResult rw = s.rewriter.apply(s.index, s.edits);
-      if (!rw.changed) continue;
-      out = rw.bytes.charged_to(memory_.get());  // queued in place of the received bytes
-      out_items = rw.items;
-      // Everything dropped: nothing left for later stages. After the last stage nothing reads the
-      // index, so the new bytes are not indexed again (the fuzz targets check that they would be).
-      if (out_items == 0 || &stage == &p->stages.back()) break;
-      const otlp::IndexResult ir = s.index.build(signal, out);
-      if (!ir) {
-        // Our own rewriter wrote something we cannot read back: a bug, never the sender's fault.
-        std::fprintf(stderr,
-                     "otlpgate: pipeline %s: stage %.*s produced an unreadable request: %s\n",
-                     p->id.c_str(), static_cast<int>(stage->name().size()), stage->name().data(),
-                     otlp::describe(ir).c_str());
-        settle(false);
-        result.status = IngestResult::Status::unavailable;
-        result.message = "internal error in pipeline " + p->id;
-        return result;
-      }
-    }
+    // A new buffer is queued in place of the received bytes: charge it.
+    Bytes out = run.bytes.same_storage(body) ? body : run.bytes.charged_to(memory_.get());
+    const uint64_t out_items = run.items;
     if (out_items == 0) {  // the stages dropped it all: accepted, nothing to deliver
       settle(true);
       continue;

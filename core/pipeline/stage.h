@@ -18,7 +18,10 @@ class Stage {
   virtual ~Stage() = default;
 
   // Looks at the indexed request and records what to drop or change in `edits`; never writes
-  // bytes itself. Called concurrently from every I/O thread, each with its own request, Index and
+  // bytes itself. The stages of a pipeline share one index and one Edits (run_stages): a stage
+  // reads the request as the earlier stages left it through the Edits' view (skip what
+  // edits.dropped(), read attributes with edits.attributes(), the metric name with
+  // edits.metric_name(), a log body with edits.log_body()), never through the index alone. Called concurrently from every I/O thread, each with its own request, Index and
   // Edits: shared state must be thread-safe without a global lock on the hot path (shard it).
   // Must not throw and must not allocate per item (intern names, cache per-name decisions).
   // `request` and the views into it are valid only during the call.

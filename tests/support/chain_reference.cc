@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <re2/re2.h>
 
+#include "core/pipeline/run_stages.h"
 #include "filters/registry.h"
 
 namespace otlpgate::testing {
@@ -229,19 +230,9 @@ ChainOutput run_chain(const std::vector<std::unique_ptr<Stage>>& chain, Signal s
                       const Bytes& in, ChainScratch& s) {
   ChainOutput out;
   if (!s.index.build(signal, in)) return out;
-  out.bytes = in;
-  out.items = s.index.item_count();
-  for (const auto& st : chain) {
-    s.edits.clear();
-    st->process(s.index, s.edits);
-    if (s.edits.empty()) continue;
-    otlp::RewriteResult rw = s.rewriter.apply(s.index, s.edits);
-    if (!rw.changed) continue;
-    out.bytes = std::move(rw.bytes);
-    out.items = rw.items;
-    if (out.items == 0 || &st == &chain.back()) break;
-    if (!s.index.build(signal, out.bytes)) return out;
-  }
+  StagesResult r = run_stages(chain, s.index, s.edits, s.rewriter);
+  out.bytes = std::move(r.bytes);
+  out.items = r.items;
   out.ok = true;
   return out;
 }

@@ -69,9 +69,7 @@ struct ChainOutput {
   Bytes bytes;      // the input buffer itself when no stage changed anything
   uint64_t items = 0;
 };
-// Runs `in` through `chain` as the runtime does: each stage on the current index, a rewrite and a
-// new index after each stage but the last that changed something, an early stop when nothing is
-// left.
+// Indexes `in` and runs `chain` on it as the runtime does (run_stages: one index, one rewrite).
 ChainOutput run_chain(const std::vector<std::unique_ptr<Stage>>& chain, Signal signal,
                       const Bytes& in, ChainScratch& scratch);
 

@@ -1,7 +1,11 @@
 // DedupStage: duplicates are dropped, distinct points are never dropped.
 #include "filters/dedup.h"
 
+#include <algorithm>
 #include <atomic>
+#include <map>
+#include <random>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -155,6 +159,25 @@ TEST(DedupTest, EvictionsKeepTheNewerKeysFindable) {
   EXPECT_GT(counter(*st, "dedup_window_evictions{reason=\"max_series\"}"), 0u);
 }
 
+TEST(DedupTest, KeysFromLongAgoStayForgottenOnceTheGenerationCounterWrapsRound) {
+  // The window tags keys with a 16-bit generation: an old tag must not read as current when the
+  // counter comes round to it again. One point, sent every hour, moves its shard's counter on 4
+  // generations each time; the others, sent once at the start, share that shard with it.
+  FakeClock clock;
+  auto st = dedup("max_series: 2048\n", clock);
+  std::vector<Point> others;
+  for (int i = 0; i < 1000; ++i) others.push_back({{{"other", std::to_string(i)}}, 1, 1});
+  const MetricsRequest old_points = metrics_request({{"m", others}});
+  const MetricsRequest one = metrics_request({{"m", {{{{"one", "1"}}, 1, 1}}}});
+  run(*st, old_points);
+  for (int i = 0; i < 65536 / 4 - 1; ++i) {
+    clock.advance(std::chrono::hours(1));
+    run(*st, one);
+  }
+  clock.advance(std::chrono::hours(1));
+  EXPECT_EQ(point_count(run(*st, old_points)), 1000u);
+}
+
 TEST(DedupTest, ConcurrentSendersForwardEachPointOnce) {
   FakeClock clock;
   auto st = dedup("", clock);
@@ -185,8 +208,8 @@ TEST(DedupTest, ARefusedRequestIsForgottenSoItsRetryPasses) {
 }
 
 TEST(DedupTest, ForgettingOneRequestKeepsEveryOtherKeyFindable) {
-  // A small table (32 keys per bucket, 64 slots) so that probe runs are long and the backward
-  // shift of the deletion matters.
+  // A small table (32 keys per generation, 64 lines of 3 slots) so that keys go past full lines
+  // and a forgotten slot lies on other keys' way.
   FakeClock clock;
   auto st = dedup("max_series: 8192\n", clock);
   auto points = [](int from) {
@@ -205,6 +228,97 @@ TEST(DedupTest, ForgettingOneRequestKeepsEveryOtherKeyFindable) {
   EXPECT_EQ(point_count(run(*st, points(0))), 0u);
   EXPECT_EQ(point_count(run(*st, points(20000))), 0u);
   EXPECT_EQ(point_count(run(*st, points(10000))), 600u) << "the refused request's points";
+}
+
+// Random traffic on a small window (8 keys per shard and generation, 16 lines of 3 slots): points
+// seen again, refused requests, the clock stepping on, evictions. Checks every verdict against a
+// model of what was remembered when.
+class RandomTraffic {
+ public:
+  static constexpr std::chrono::nanoseconds kWindow = std::chrono::seconds(30);
+  // A key lives at most 4 generations of window / 3.
+  static constexpr std::chrono::nanoseconds kMaxLife = kWindow * 4 / 3;
+
+  RandomTraffic() : st_(dedup("window: 30s\nmax_series: 2048\n", clock_)) {}
+
+  DedupStage& stage() { return *st_; }
+  void advance(std::chrono::nanoseconds d) { clock_.advance(d); }
+
+  // One request of a few distinct points out of 2000; false once a verdict contradicts the model.
+  bool step() {
+    std::vector<int> ids;
+    const int n = 1 + static_cast<int>(rng_() % 8);
+    while (static_cast<int>(ids.size()) < n) {
+      const int id = static_cast<int>(rng_() % 2000);
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+    std::vector<Point> pts;
+    for (int id : ids) pts.push_back({{{"i", std::to_string(id)}}, 1, 1});
+    const uint64_t evictions = counter(*st_, "dedup_window_evictions{reason=\"max_series\"}");
+    const MetricsRequest out = run(*st_, metrics_request({{"m", pts}}));
+    std::set<int> kept;
+    for (const auto& rm : out.resource_metrics())
+      for (const auto& sm : rm.scope_metrics())
+        for (const auto& m : sm.metrics())
+          for (const auto& dp : m.gauge().data_points())
+            kept.insert(std::stoi(attr_map(dp.attributes()).at("i")));
+    const uint64_t now = clock_.ns->load();
+    const bool accepted = rng_() % 4 != 0;
+    st_->finish(accepted);
+    for (int id : ids) {
+      const auto it = remembered_.find(id);
+      const bool known = it != remembered_.end();
+      const uint64_t age = known ? now - it->second.ns : 0;
+      if (!kept.count(id)) {
+        // Never a false duplicate.
+        if (!known || age >= static_cast<uint64_t>(kMaxLife.count())) return false;
+      } else if (known && age < static_cast<uint64_t>(kWindow.count()) &&
+                 it->second.evictions == evictions) {
+        return false;  // forgotten within the window, though nothing was evicted since
+      }
+    }
+    for (int id : kept) {
+      if (accepted)
+        remembered_[id] = {now, evictions};
+      else
+        remembered_.erase(id);
+    }
+    return true;
+  }
+
+ private:
+  struct Remembered {
+    uint64_t ns;
+    uint64_t evictions;  // the eviction counter then
+  };
+  FakeClock clock_;
+  std::unique_ptr<DedupStage> st_;
+  std::mt19937 rng_{7};
+  std::map<int, Remembered> remembered_;
+};
+
+TEST(DedupTest, RandomTrafficAgreesWithAModelOfTheWindow) {
+  RandomTraffic t;
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_TRUE(t.step()) << "step " << i;
+    t.advance(std::chrono::milliseconds(i % 7 * 40));
+  }
+  EXPECT_GT(counter(t.stage(), "dedup_window_evictions{reason=\"max_series\"}"), 0u);
+}
+
+TEST(DedupTest, TheKeyCountStaysExactUnderRandomTraffic) {
+  RandomTraffic t;
+  for (int i = 0; i < 20000; ++i) {
+    t.step();
+    t.advance(std::chrono::milliseconds(i % 7 * 40));
+  }
+  // Once all that has expired, the window holds what one more request (touching every shard)
+  // brings.
+  t.advance(RandomTraffic::kMaxLife);
+  std::vector<Point> pts;
+  for (int i = 0; i < 1000; ++i) pts.push_back({{{"fresh", std::to_string(i)}}, 1, 1});
+  run(t.stage(), metrics_request({{"m", pts}}));
+  EXPECT_EQ(counter(t.stage(), "dedup_window_keys"), 1000u);
 }
 
 TEST(DedupTest, OtherSignalsPassUntouched) {

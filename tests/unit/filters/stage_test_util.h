@@ -78,6 +78,7 @@ RunResult run(Stage& st, const Req& in, Req* out) {
   auto r = ix.build(signal_of<Req>(), bytes);
   EXPECT_TRUE(r) << otlp::describe(r);
   otlp::Edits edits;
+  edits.reset(ix);
   st.process(ix, edits);
   otlp::Rewriter rw;
   auto res = rw.apply(ix, edits);
