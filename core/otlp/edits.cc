@@ -91,7 +91,10 @@ void Edits::reset(const Index& index) {
   flags_.assign(n, 0);
   // Valid only where a flag says so: growing them is all reset() needs.
   if (replaced_.size() < n) replaced_.resize(n);
-  if (first_add_.size() < n) first_add_.resize(n);
+  if (first_add_.size() < n) {
+    first_add_.resize(n);
+    last_add_.resize(n);
+  }
 }
 
 std::string_view Edits::store(std::string_view b) {
@@ -209,12 +212,11 @@ void Edits::add_key_value(uint32_t owner, uint32_t view_owner, uint32_t field, s
   const auto id = static_cast<uint32_t>(added_.size());
   added_.push_back({view_owner, entry, kNone, field, kept, false});
   if (flags_[view_owner] & kHasAdds) {
-    uint32_t last = first_add_[view_owner];
-    while (added_[last].next != kNone) last = added_[last].next;
-    added_[last].next = id;
+    added_[last_add_[view_owner]].next = id;
   } else {
     first_add_[view_owner] = id;
   }
+  last_add_[view_owner] = id;
   flags_[view_owner] |= kHasAdds | kAttrsEdited;
   if (field == 0) rewrite_created(view_owner);
 }

@@ -116,7 +116,7 @@ class Edits {
     kDropped = 1,       // the node or an ancestor is dropped
     kReplaced = 2,      // replaced_[node] is the entry of its last replacement
     kAttrsEdited = 4,   // an owner some of whose attributes changed or were added
-    kHasAdds = 8,       // first_add_[node] heads the owner's added attributes
+    kHasAdds = 8,       // first_add_ / last_add_[node] head and end the owner's added attributes
     kAddedField = 16,   // a metric whose name / a log record whose body an append set: replaced_
   };
   // An attribute an edit added, under node id index.nodes().size() + its position here.
@@ -155,7 +155,7 @@ class Edits {
   uint64_t dropped_items_ = 0;
   std::vector<uint8_t> flags_;
   std::vector<uint32_t> replaced_;   // valid where kReplaced / kAddedField
-  std::vector<uint32_t> first_add_;  // valid where kHasAdds
+  std::vector<uint32_t> first_add_, last_add_;  // valid where kHasAdds
   std::vector<Added> added_;
   std::vector<Attribute> view_;
   // Storage: blocks that never move, kept across reset().

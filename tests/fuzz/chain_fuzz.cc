@@ -1,7 +1,7 @@
 // libFuzzer target for the processing chain: a configuration of filter → redact → dedup → relabel
 // chosen by the input (tests/support/chain_reference.h) runs over the request the rest of the
-// input holds. Whatever the bytes, the chain must not crash, each stage's output must index again
-// with the item count the rewriter reported, a refused request must leave the dedup window as it
+// input holds. Whatever the bytes, the chain must not crash, its output must index again with the
+// item count the rewriter reported, a refused request must leave the dedup window as it
 // found it, and for a metrics request that libprotobuf reads and would write byte for byte the
 // same, the output must parse into exactly what the libprotobuf reference makes of it.
 //
@@ -110,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!scratch.index.build(signal, in)) return 0;  // refused at the door: not the chain's business
   const uint64_t items_in = scratch.index.item_count();
   const testing::ChainOutput out = testing::run_chain(chain, signal, in, scratch);
-  require(out.ok, "a stage's output does not index again");
+  require(out.ok, "run_chain could not index an input that indexes");
   require(out.items <= items_in, "the chain added items");
   otlp::Index again;
   require(static_cast<bool>(again.build(signal, out.bytes)), "the output does not index");

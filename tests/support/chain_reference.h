@@ -65,7 +65,7 @@ struct ChainScratch {
   otlp::Rewriter rewriter;
 };
 struct ChainOutput {
-  bool ok = false;  // false: the input (or a stage's output) did not index
+  bool ok = false;  // false: the input did not index
   Bytes bytes;      // the input buffer itself when no stage changed anything
   uint64_t items = 0;
 };
