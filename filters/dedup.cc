@@ -5,10 +5,12 @@
 #include <bit>
 #include <cstring>
 
+#include <sys/mman.h>
 #include <xxhash.h>
 
 #include "core/otlp/fields.h"
 #include "core/wire/cursor.h"
+#include "core/wire/writer.h"
 #include "filters/yaml_reader.h"
 
 namespace otlpgate::filters {
@@ -36,13 +38,20 @@ struct SortKey {
 };
 
 struct Scratch {
-  std::string buf;
+  std::string buf, kv;
   std::vector<SortKey> sorted;
   std::vector<DedupStage::Key> resource_keys;
   std::vector<Pending> pending, sorted_pending;
   std::vector<uint32_t> order, fill;
 };
 thread_local Scratch t_s;
+
+// In a plain point (DataPointEntry::plain) an attribute's field starts this many bytes before its
+// key: the field's tag and length, the key's tag and length, one byte each.
+constexpr std::ptrdiff_t kPlainKeyOffset = 4;
+
+// How many keys ahead of its lookup a key's line is prefetched.
+constexpr std::size_t kPrefetchDistance = 8;
 
 // The first 8 bytes of a key as a big-endian number (zero-padded): comparing two of them orders
 // keys as memcmp would, as far as those bytes go.
@@ -53,46 +62,74 @@ uint64_t key_prefix(std::string_view k) {
   return v;
 }
 
-// Appends the attributes in key order (so the order they came in does not matter), minus ignored.
-// A point has a few attributes, usually already in order: an insertion sort on key prefixes, the
-// full comparison only when two prefixes are equal.
-void put_attrs(Scratch& s, std::span<const Attribute> attrs, const StringSet& ignore) {
+// (key, value) order: on key prefixes, the full comparison only when two prefixes are equal.
+bool less(const SortKey& x, const SortKey& y) {
+  if (x.prefix != y.prefix) return x.prefix < y.prefix;
+  const int c = x.attr->key.compare(y.attr->key);
+  return c != 0 ? c < 0 : x.attr->value < y.attr->value;
+}
+
+// Puts the attributes, minus ignored ones, in s.sorted in (key, value) order, so that the order
+// they came in does not matter. A point has a few attributes, usually in the same order point
+// after point: an insertion sort. True when that order is the order they came in.
+bool sort_attrs(Scratch& s, std::span<const Attribute> attrs, const StringSet& ignore) {
   s.sorted.clear();
   for (const Attribute& a : attrs)
     if (ignore.empty() || ignore.find(a.key) == ignore.end())
       s.sorted.push_back({key_prefix(a.key), &a});
-  auto less = [](const SortKey& x, const SortKey& y) {
-    if (x.prefix != y.prefix) return x.prefix < y.prefix;
-    const int c = x.attr->key.compare(y.attr->key);
-    return c != 0 ? c < 0 : x.attr->value < y.attr->value;
-  };
+  bool kept = true;
   for (std::size_t i = 1; i < s.sorted.size(); ++i)
-    for (std::size_t j = i; j > 0 && less(s.sorted[j], s.sorted[j - 1]); --j)
+    for (std::size_t j = i; j > 0 && less(s.sorted[j], s.sorted[j - 1]); --j) {
       std::swap(s.sorted[j], s.sorted[j - 1]);
-  put_u64(s.buf, s.sorted.size());
+      kept = false;
+    }
+  return kept;
+}
+
+// Appends the attributes, minus ignored ones, in (key, value) order as the KeyValue fields
+// `field` that libprotobuf would write for them (key, then value; an absent value as an empty
+// one).
+void put_attr_block(Scratch& s, std::span<const Attribute> attrs, uint32_t field,
+                    const StringSet& ignore) {
+  sort_attrs(s, attrs, ignore);
   for (const SortKey& k : s.sorted) {
-    put_str(s.buf, k.attr->key);
-    put_str(s.buf, k.attr->value);
+    s.kv.clear();
+    otlp::key_value_payload(s.kv, k.attr->key, k.attr->value);
+    wire::append_bytes_field(s.buf, field, s.kv);
   }
+}
+
+// The canonical form of a data point, which its key hashes: its fields as they came in, minus
+// its exemplars, with its attributes (as put_attr_block writes them) as one block before the
+// first other field numbered above theirs, where libprotobuf writes them. Written to s.buf;
+// false when the point is unreadable.
+bool canonical_form(Scratch& s, const char* base, const otlp::Node& n, uint32_t attr_field,
+                    uint32_t ex_field, std::span<const Attribute> attrs, const StringSet& ignore) {
+  s.buf.clear();
+  wire::Cursor c(base, n.payload, n.end);
+  uint32_t run = n.payload;
+  bool placed = false;
+  while (c.next()) {
+    const uint32_t f = c.field();
+    if (f == attr_field || (ex_field != 0 && f == ex_field)) {
+      s.buf.append(base + run, c.field_begin() - run);
+      run = c.field_end();
+    } else if (!placed && f > attr_field) {
+      s.buf.append(base + run, c.field_begin() - run);
+      run = c.field_begin();
+      put_attr_block(s, attrs, attr_field, ignore);
+      placed = true;
+    }
+  }
+  if (c.error() != otlp::IndexError{}) return false;
+  s.buf.append(base + run, n.end - run);
+  if (!placed) put_attr_block(s, attrs, attr_field, ignore);
+  return true;
 }
 
 DedupStage::Key hash_of(std::string_view b) {
   const XXH128_hash_t h = XXH3_128bits(b.data(), b.size());
   return {h.low64, h.high64};
-}
-
-uint32_t exemplar_field(otlp::MetricType t) {
-  switch (t) {
-    case otlp::MetricType::gauge:
-    case otlp::MetricType::sum:
-      return otlp::num(otlp::NumberDataPoint::exemplars);
-    case otlp::MetricType::histogram:
-      return otlp::num(otlp::HistogramDataPoint::exemplars);
-    case otlp::MetricType::exponential_histogram:
-      return otlp::num(otlp::ExponentialHistogramDataPoint::exemplars);
-    default:
-      return 0;
-  }
 }
 
 uint64_t steady_ns() {
@@ -146,6 +183,15 @@ std::unique_ptr<DedupStage> DedupStage::create(const config::Processor& p, std::
   st->sweep_lines_ = std::max<std::size_t>(1, lines >> 15);
   st->clock_ = clock ? std::move(clock) : Clock(steady_ns);
   st->shards_ = std::make_unique<Shard[]>(kShards);
+  // Zero bytes are free lines: no tag of a zero generation is live (Shard::gen starts past it).
+  const std::size_t bytes = kShards * lines * sizeof(Line);
+  void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED)
+    return r.fail("max_series", "cannot map " + std::to_string(bytes) + " bytes for the window"),
+           nullptr;
+  madvise(m, bytes, MADV_HUGEPAGE);  // advice only: 4 KB pages work too
+  st->tables_ = std::unique_ptr<Line[], Unmap>(static_cast<Line*>(m), Unmap{bytes});
+  for (std::size_t i = 0; i < kShards; ++i) st->shards_[i].table = st->tables_.get() + i * lines;
   st->c_seen_ = st->counters_.add_seen();
   st->c_dups_ = st->counters_.add_dropped("duplicate");
   st->c_size_ = st->counters_.add("dedup_window_keys",
@@ -158,9 +204,12 @@ std::unique_ptr<DedupStage> DedupStage::create(const config::Processor& p, std::
   return st;
 }
 
+void DedupStage::Unmap::operator()(Line* p) const {
+  if (p) munmap(p, bytes);
+}
+
 void DedupStage::rotate(Shard& s, uint64_t now, int64_t& size_delta) {
   if (!s.started) {
-    s.table.assign(line_mask_ + 1, Line{});
     s.started = true;
     s.cur_start = now;
     return;
@@ -243,15 +292,17 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
   Scratch& s = t_s;
   const StringSet& ignore = ignore_;  // empty in exact mode
   s.resource_keys.clear();
+  const uint32_t resource_field = otlp::Index::attribute_field(otlp::NodeKind::resource);
   for (const auto& r : ix.resources()) {
     s.buf.clear();
-    put_attrs(s, edits.attributes(r), ignore);
+    put_attr_block(s, edits.attributes(r), resource_field, ignore);
     s.resource_keys.push_back(hash_of(s.buf));
   }
   const uint64_t now = clock_();
   const char* base = ix.data().data();
   const auto nodes = ix.nodes();
   const auto points = ix.data_points();
+  const Attribute* const index_attrs = ix.attributes().data();
   uint64_t dups = 0, evictions = 0;
   int64_t size_delta = 0;
   s.pending.clear();
@@ -268,27 +319,37 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     s.buf += static_cast<char>(m.type);
     const Key mk = hash_of(s.buf);
     const uint32_t attr_field = otlp::Index::attribute_field(otlp::NodeKind::data_point, m.type);
-    const uint32_t ex_field = exemplar_field(m.type);
+    const uint32_t ex_field = otlp::Index::exemplar_field(m.type);
     for (uint32_t pi = m.first_point; pi < m.first_point + m.point_count; ++pi) {
       const auto& pt = points[pi];
       if (edits.dropped(pt.node)) continue;  // an earlier stage's: neither sent nor remembered
-      s.buf.clear();
-      put_u64(s.buf, mk.lo);
-      put_u64(s.buf, mk.hi);
-      put_attrs(s, edits.attributes(pt), ignore);
-      // The value: every other field of the point, as the bytes it came in, copied in runs
-      // between the left-out fields.
+      const auto attrs = edits.attributes(pt);
       const otlp::Node& n = nodes[pt.node];
-      wire::Cursor c(base, n.payload, n.end);
-      uint32_t run = n.payload;
-      while (c.next()) {
-        if (c.field() != attr_field && (!ex_field || c.field() != ex_field)) continue;
-        s.buf.append(base + run, c.field_begin() - run);
-        run = c.field_end();
+      const bool unchanged = attrs.size() == pt.attrs.count &&
+                             (attrs.empty() || attrs.data() == index_attrs + pt.attrs.first);
+      Key k;
+      if (pt.plain && unchanged && ignore.empty()) {
+        // Its attributes' fields are one run of KeyValues written as put_attr_block writes them:
+        // the canonical form is the payload with that run in order.
+        std::string_view form(base + n.payload, n.end - n.payload);
+        if (!sort_attrs(s, attrs, ignore)) {
+          const char* run = attrs.front().key.data() - kPlainKeyOffset;
+          const char* run_end = attrs.back().value.data() + attrs.back().value.size();
+          s.buf.assign(base + n.payload, run);
+          for (const SortKey& sk : s.sorted)
+            s.buf.append(sk.attr->key.data() - kPlainKeyOffset,
+                         sk.attr->value.data() + sk.attr->value.size());
+          s.buf.append(run_end, base + n.end);
+          form = s.buf;
+        }
+        k = hash_of(form);
+      } else {
+        if (!canonical_form(s, base, n, attr_field, ex_field, attrs, ignore)) continue;  // never a duplicate
+        k = hash_of(s.buf);
       }
-      if (c.error() != otlp::IndexError{}) continue;  // unreadable: never a duplicate
-      s.buf.append(base + run, n.end - run);
-      const Key k = hash_of(s.buf);
+      // The series: the point's attributes are in its form, the rest of its identity in mk.
+      k.lo ^= mk.lo;
+      k.hi ^= mk.hi;
       s.pending.push_back({k, pt.node, static_cast<uint32_t>(k.hi >> 58)});  // kShards == 64
     }
   }
@@ -306,6 +367,12 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     Shard& shard = shards_[sh];
     std::lock_guard<std::mutex> lock(shard.mu);
     for (uint32_t i = s.order[sh]; i < s.order[sh + 1]; ++i) {
+      // A lookup is one read of a line of a table bigger than the caches: start reading the line
+      // of a key a few places on, so that the reads overlap.
+      if (i + kPrefetchDistance < s.sorted_pending.size()) {
+        const Pending& ahead = s.sorted_pending[i + kPrefetchDistance];
+        __builtin_prefetch(shards_[ahead.shard].table + (ahead.key.lo & line_mask_));
+      }
       const Pending& p = s.sorted_pending[i];
       if (seen_locked(shard, p.key, now, size_delta, evictions)) {
         edits.drop(p.node);

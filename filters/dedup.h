@@ -1,6 +1,7 @@
 // DedupStage: drops metric data points already forwarded (exact duplicates or HA replicas).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -27,8 +28,11 @@ namespace otlpgate::filters {
 // The key of a data point is a 128-bit XXH3 hash over its series identity (resource attributes,
 // scope name and version, metric name and type, data point attributes; attribute order does not
 // matter) and its start time, time and value (every field of the point except its attributes and
-// exemplars). In `replicas` mode the listed attribute keys are left out at every level, so the
-// same point reported by two replicas is forwarded once, first come. Only metrics are touched.
+// exemplars, as the bytes they came in: a serializer that orders a point's fields differently
+// makes another key, so at worst a duplicate passes). A point written as libprotobuf writes it is
+// hashed where it lies, without a copy. In `replicas` mode the listed attribute keys are left out
+// at every level, so the same point reported by two replicas is forwarded once, first come. Only
+// metrics are touched.
 //
 // The window is a ring of 4 generations (time buckets) per shard (64 shards, a mutex each): a key
 // lives at least `window` and at most 4/3 of it. When a shard's current generation is full
@@ -78,7 +82,7 @@ class DedupStage final : public CountedStage {
 
   struct alignas(64) Shard {  // aligned so that two shards' locks never share a cache line
     std::mutex mu;
-    std::vector<Line> table;  // open addressing by line, linear probing; allocated on first use
+    Line* table = nullptr;  // its part of tables_: open addressing by line, linear probing
     std::size_t counts[kGenerations] = {};  // live keys, by generation % kGenerations
     uint16_t gen = kGenerations;            // the current generation: a zeroed tag is not live
     std::size_t sweep = 0;                  // the next line whose dead tags advance() rewrites
@@ -124,6 +128,13 @@ class DedupStage final : public CountedStage {
   std::size_t sweep_lines_ = 1;     // lines whose dead tags each advance() rewrites
   Clock clock_;
   std::unique_ptr<Shard[]> shards_;
+  // Every shard's table in one mapping of zero pages, backed by memory as keys come in; huge pages
+  // where the kernel grants them, as lookups land on random lines of it.
+  struct Unmap {
+    std::size_t bytes;
+    void operator()(Line* p) const;
+  };
+  std::unique_ptr<Line[], Unmap> tables_{nullptr, Unmap{0}};
   PerThread<std::vector<Remembered>> remembered_;  // in shard order
   std::atomic<int64_t> size_{0};
   std::size_t c_seen_ = 0, c_dups_ = 0, c_size_ = 0, c_evicted_ = 0;

@@ -37,13 +37,12 @@ std::string any_value_bool(bool v) {
   return out;
 }
 
-namespace {
-
-// KeyValue payload: key and value fields.
 void key_value_payload(std::string& out, std::string_view key, std::string_view any_value) {
   append_bytes_field(out, num(KeyValue::key), key);
   append_bytes_field(out, num(KeyValue::value), any_value);
 }
+
+namespace {
 
 // The payload of the one length-delimited field `field` holds (tag and length skipped).
 std::string_view field_payload(std::string_view field) {

@@ -17,6 +17,8 @@ std::string any_value_string(std::string_view s);
 std::string any_value_int(int64_t v);
 std::string any_value_double(double v);
 std::string any_value_bool(bool v);
+// Appends a KeyValue payload: the key field, then the value field (an AnyValue payload).
+void key_value_payload(std::string& out, std::string_view key, std::string_view any_value);
 
 // The AnyValue of a log record's body as the edits so far leave it.
 struct LogBody {

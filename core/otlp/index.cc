@@ -61,6 +61,18 @@ uint32_t Index::attribute_field(NodeKind owner, MetricType type) {
   }
 }
 
+uint32_t Index::exemplar_field(MetricType type) {
+  switch (type) {
+    case MetricType::gauge:
+    case MetricType::sum: return num(NumberDataPoint::exemplars);
+    case MetricType::histogram: return num(HistogramDataPoint::exemplars);
+    case MetricType::exponential_histogram: return num(ExponentialHistogramDataPoint::exemplars);
+    case MetricType::summary:
+    case MetricType::none: return 0;
+  }
+  return 0;
+}
+
 void Index::clear() {
   bytes_ = Bytes();
   nodes_.clear();
@@ -359,9 +371,15 @@ class IndexBuilder {
     const uint32_t node = open(outer, parent, NodeKind::data_point);
     const auto first = static_cast<uint32_t>(ix_.attrs_.size());
     const uint32_t attr_field = Index::attribute_field(NodeKind::data_point, type);
+    const uint32_t ex_field = Index::exemplar_field(type);
     uint64_t start = 0, time = 0;
+    uint32_t last_field = 0;
+    bool in_order = true;
+    plain_kv_ = true;
     Cursor c = inner(outer);
     while (c.next()) {
+      in_order &= c.field() >= last_field && c.field() != ex_field;
+      last_field = c.field();
       const FieldSpec spec = point_field(type, c.field());
       if (spec.wire != 0xff) {
         const auto w = static_cast<WireType>(spec.wire);
@@ -377,7 +395,9 @@ class IndexBuilder {
     }
     if (!check(c)) return false;
     close(node);
-    ix_.points_.push_back(DataPointEntry{node, mi, {first, static_cast<uint32_t>(ix_.attrs_.size()) - first}, start, time});
+    ix_.points_.push_back(DataPointEntry{node, mi,
+                                         {first, static_cast<uint32_t>(ix_.attrs_.size()) - first},
+                                         start, time, in_order && plain_kv_});
     return true;
   }
 
@@ -596,12 +616,21 @@ class IndexBuilder {
   }
 
   // A KeyValue at resource, scope or item level: indexed as a node and an Attribute, or only
-  // validated.
+  // validated. Clears plain_kv_ unless the KeyValue has the shape scalar_key_value reads and a
+  // one-byte length prefix.
   bool attribute(const Cursor& outer, uint32_t parent) {
-    if constexpr (!kAttributes) return key_value(outer.payload(), outer.field_end(), 0, nullptr);
+    if constexpr (!kAttributes) {
+      plain_kv_ = false;  // not looked at
+      return key_value(outer.payload(), outer.field_end(), 0, nullptr);
+    }
     const uint32_t node = open(outer, parent, NodeKind::attribute);
     Attribute a{node, ValueType::empty, {}, {}, {}, 0};
-    if (!key_value(outer.payload(), outer.field_end(), 0, &a)) return false;
+    if (scalar_key_value(outer.payload(), outer.field_end(), &a)) {
+      plain_kv_ &= outer.payload() - outer.header() == 1;
+    } else {
+      plain_kv_ = false;
+      if (!key_value(outer.payload(), outer.field_end(), 0, &a)) return false;
+    }
     close(node);
     ix_.attrs_.push_back(a);
     return true;
@@ -750,6 +779,7 @@ class IndexBuilder {
   Index& ix_;
   const char* base_;
   IndexResult err_;
+  bool plain_kv_ = true;  // every KeyValue since data_point() began is plain (DataPointEntry)
 };
 
 bool decode_key_value(std::string_view payload, Attribute& out) {

@@ -125,6 +125,10 @@ struct DataPointEntry {
   AttrRange attrs;
   uint64_t start_time_unix_nano;
   uint64_t time_unix_nano;
+  // The point is written as libprotobuf writes it: fields in field-number order, no exemplars,
+  // and every attribute a KeyValue of a key and a value (in that order) with minimal length
+  // prefixes of one byte inside. Such a point's payload is the canonical form dedup hashes.
+  bool plain;
 };
 
 struct SpanEntry {
@@ -217,6 +221,8 @@ class Index {
   // The field number under which a KeyValue is stored in a node of this kind (Resource, Scope,
   // data point of the given metric type, span, event, link, log record); 0 if it has none.
   static uint32_t attribute_field(NodeKind owner, MetricType type = MetricType::none);
+  // The field number of a data point's exemplars for the metric type; 0 if it has none.
+  static uint32_t exemplar_field(MetricType type);
 
  private:
   template <bool kAttributes>

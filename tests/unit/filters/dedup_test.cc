@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/point_forms.h"
 #include "tests/unit/filters/stage_test_util.h"
 
 namespace otlpgate::filters::testing {
@@ -74,6 +75,47 @@ TEST(DedupTest, DuplicatesInsideOneRequestAndAttributeOrder) {
                                          {{{"b", "2"}, {"a", "1"}}, 1, 10},
                                          {{{"a", "1"}, {"b", "2"}}, 2, 10}}}}));
   EXPECT_EQ(point_count(out), 2u);
+}
+
+// Items left after running `st` over request bytes written by hand.
+uint64_t items_after(Stage& st, std::string request) {
+  otlp::Index ix;
+  EXPECT_TRUE(ix.build(Signal::metrics, Bytes::adopt(std::move(request))));
+  otlp::Edits edits;
+  edits.reset(ix);
+  st.process(ix, edits);
+  otlp::Rewriter rw;
+  return rw.apply(ix, edits).items;
+}
+
+TEST(DedupTest, HowAPointIsWrittenDoesNotMakeItAnotherPoint) {
+  using otlpgate::testing::metrics_request_with_point;
+  using otlpgate::testing::PointForm;
+  const Attrs in_order = {{"a", "1"}, {"b", "2"}, {"c", ""}};
+  const Attrs reversed = {{"c", ""}, {"b", "2"}, {"a", "1"}};
+  FakeClock clock;
+  auto st = dedup("", clock);
+  ASSERT_EQ(items_after(*st, metrics_request_with_point({in_order})), 1u);
+  PointForm value_first{reversed};
+  value_first.value_first = true;
+  PointForm no_empty_value{in_order};
+  no_empty_value.absent_empty_values = true;
+  PointForm exemplar{reversed};
+  exemplar.exemplar = true;
+  for (const PointForm& f : {PointForm{reversed}, value_first, no_empty_value, exemplar})
+    EXPECT_EQ(items_after(*st, metrics_request_with_point(f)), 0u)
+        << "value_first " << f.value_first << " absent_empty_values " << f.absent_empty_values
+        << " exemplar " << f.exemplar << " first attribute " << f.attrs[0].first;
+  // and what does make another point
+  PointForm other_value{reversed};
+  other_value.value = 2.5;
+  EXPECT_EQ(items_after(*st, metrics_request_with_point(other_value)), 1u);
+  EXPECT_EQ(items_after(*st, metrics_request_with_point({{{"a", "1"}, {"b", "2"}}})), 1u);
+  EXPECT_EQ(items_after(*st, metrics_request_with_point({{{"a", "1"}, {"b", "2"}, {"c", "3"}}})), 1u);
+  // Keys too long for the one-byte shape take the general path, in either order.
+  const std::string long_key(200, 'k');
+  EXPECT_EQ(items_after(*st, metrics_request_with_point({{{long_key, "x"}, {"a", "1"}}})), 1u);
+  EXPECT_EQ(items_after(*st, metrics_request_with_point({{{"a", "1"}, {long_key, "x"}}})), 0u);
 }
 
 TEST(DedupTest, ScopeVersionIsPartOfTheSeries) {

@@ -7,6 +7,7 @@
 
 #include "core/otlp/edits.h"
 #include "core/otlp/rewriter.h"
+#include "tests/support/point_forms.h"
 #include "tests/support/random_otlp.h"
 #include "tests/unit/core/otlp/index_modes.h"
 
@@ -348,6 +349,36 @@ TEST(IndexWithoutAttributes, DroppingItemsRewritesTheSame) {
       EXPECT_EQ(y.items, x.items);
     }
   }
+}
+
+// DataPointEntry::plain: the point is written as libprotobuf writes it, with one-byte KeyValues.
+TEST(IndexPoints, PlainOnlyWhenWrittenAsLibprotobufWritesIt) {
+  using testing::PointForm;
+  auto plain = [](const PointForm& f) {
+    Index ix;
+    EXPECT_TRUE(ix.build(Signal::metrics, Bytes::adopt(testing::metrics_request_with_point(f))));
+    EXPECT_EQ(ix.data_points().size(), 1u);
+    return !ix.data_points().empty() && ix.data_points()[0].plain;
+  };
+  const std::vector<std::pair<std::string, std::string>> attrs = {{"b", "2"}, {"a", ""}};
+  EXPECT_TRUE(plain({}));
+  EXPECT_TRUE(plain({attrs}));  // attribute order is not part of it
+  PointForm f{attrs};
+  f.value_first = true;
+  EXPECT_FALSE(plain(f));
+  f = {attrs};
+  f.absent_empty_values = true;
+  EXPECT_FALSE(plain(f));
+  f = {attrs};
+  f.exemplar = true;
+  EXPECT_FALSE(plain(f));
+  f = {attrs};
+  f.time_first = true;
+  EXPECT_FALSE(plain(f));
+  EXPECT_FALSE(plain({{{std::string(200, 'k'), "x"}}}));
+  EXPECT_FALSE(plain({{{"k", std::string(130, 'v')}}}));
+  EXPECT_TRUE(plain({{{std::string(60, 'k'), std::string(60, 'v')}}}));
+  EXPECT_FALSE(plain({{{std::string(62, 'k'), std::string(62, 'v')}}})) << "a KeyValue of 130 bytes";
 }
 
 TEST(IndexProperty, EmptyBufferIsAnEmptyRequest) {
