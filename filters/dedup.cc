@@ -39,6 +39,7 @@ struct SortKey {
 
 struct Scratch {
   std::string buf, kv;
+  std::vector<char> form;  // a plain point's canonical form, when it is not its payload as it is
   std::vector<SortKey> sorted;
   std::vector<DedupStage::Key> resource_keys;
   std::vector<Pending> pending, sorted_pending;
@@ -333,14 +334,20 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
         // the canonical form is the payload with that run in order.
         std::string_view form(base + n.payload, n.end - n.payload);
         if (!sort_attrs(s, attrs, ignore)) {
+          // The same bytes, the run's fields permuted.
+          if (s.form.size() < form.size()) s.form.resize(form.size());
+          char* out = s.form.data();
           const char* run = attrs.front().key.data() - kPlainKeyOffset;
           const char* run_end = attrs.back().value.data() + attrs.back().value.size();
-          s.buf.assign(base + n.payload, run);
+          auto put = [&out](const char* from, const char* to) {
+            std::memcpy(out, from, static_cast<std::size_t>(to - from));
+            out += to - from;
+          };
+          put(form.data(), run);
           for (const SortKey& sk : s.sorted)
-            s.buf.append(sk.attr->key.data() - kPlainKeyOffset,
-                         sk.attr->value.data() + sk.attr->value.size());
-          s.buf.append(run_end, base + n.end);
-          form = s.buf;
+            put(sk.attr->key.data() - kPlainKeyOffset, sk.attr->value.data() + sk.attr->value.size());
+          put(run_end, form.data() + form.size());
+          form = std::string_view(s.form.data(), form.size());
         }
         k = hash_of(form);
       } else {

@@ -202,6 +202,8 @@ struct Scratch {
   std::string val, target, res, tmp, tmp2, payload, new_name;
   std::vector<re2::StringPiece> groups;
   std::vector<LabelWrite> writes;
+  // A name plan's writes encoded for the points of the metric at hand, encoded on first use.
+  std::vector<otlp::Edits::EncodedAttribute> encoded;
   // The attributes of the owner being relabelled, as the earlier stages left them (Edits' view:
   // valid until the next attributes() call, i.e. for this owner).
   std::span<const Attribute> attrs;
@@ -752,12 +754,16 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
           }
           const NamePlan& plan = plans[d - kNamePlan];
           bool any = false;
+          s.encoded.assign(plan.writes.size(), {});
           for (uint32_t pi = m.first_point; pi < m.first_point + m.point_count; ++pi) {
             const auto& pt = points[pi];
             if (edits.dropped(pt.node)) continue;
             any = true;
             edited += apply_plan(plan, edits.attributes(pt), s, edits, [&](const LabelWrite& w) {
-              edits.add_attribute(otlp::NodeKind::data_point, pt.node, w.name, w.payload, m.type);
+              auto& e = s.encoded[static_cast<std::size_t>(&w - plan.writes.data())];
+              if (e.bytes.empty())
+                e = edits.encode_attribute(otlp::NodeKind::data_point, w.name, w.payload, m.type);
+              edits.add_attribute(pt.node, e);
             });
           }
           // Renamed even without a point (its data of a type this build does not read): the

@@ -196,20 +196,9 @@ void Edits::replace_key_value(uint32_t node, std::string_view kv) {
   a.kv = field_payload(rewrite_entry(a.entry, scratch_));
 }
 
-void Edits::add_key_value(uint32_t owner, uint32_t view_owner, uint32_t field, std::string_view kv) {
-  uint32_t entry = kNone;
-  std::string_view kept;
-  if (field != 0) {
-    scratch_.clear();
-    append_bytes_field(scratch_, field, kv);
-    entry = push(owner, Op::append, scratch_);
-    kept = field_payload(bytes(entries_[entry]));
-  } else {
-    kept = store(kv);
-  }
-  if (!ix_) return;
+void Edits::link_added(uint32_t view_owner, uint32_t entry, uint32_t field, std::string_view kv) {
   const auto id = static_cast<uint32_t>(added_.size());
-  added_.push_back({view_owner, entry, kNone, field, kept, false});
+  added_.push_back({view_owner, entry, kNone, field, kv, false});
   if (flags_[view_owner] & kHasAdds) {
     added_[last_add_[view_owner]].next = id;
   } else {
@@ -218,6 +207,27 @@ void Edits::add_key_value(uint32_t owner, uint32_t view_owner, uint32_t field, s
   last_add_[view_owner] = id;
   flags_[view_owner] |= kHasAdds | kAttrsEdited;
   if (field == 0) rewrite_created(view_owner);
+}
+
+Edits::EncodedAttribute Edits::encode_attribute(NodeKind owner_kind, std::string_view key,
+                                                std::string_view any_value, MetricType type) {
+  EncodedAttribute a;
+  a.field = Index::attribute_field(owner_kind, type);
+  kv_.clear();
+  key_value_payload(kv_, key, any_value);
+  scratch_.clear();
+  append_bytes_field(scratch_, a.field, kv_);
+  a.bytes = store(scratch_);
+  a.kv = a.bytes.substr(a.bytes.size() - kv_.size());
+  return a;
+}
+
+void Edits::add_attribute(uint32_t owner, const EncodedAttribute& a) {
+  // Entries may share stored bytes: nothing stored is ever written again (rewrite_entry stores
+  // anew).
+  entries_.push_back({owner, Op::append, a.bytes.data(), static_cast<uint32_t>(a.bytes.size())});
+  ++live_;
+  if (ix_) link_added(owner, static_cast<uint32_t>(entries_.size() - 1), a.field, a.kv);
 }
 
 void Edits::rewrite_created(uint32_t group) {
@@ -265,10 +275,7 @@ void Edits::rename_attribute(const Attribute& a, std::string_view new_key) {
 
 void Edits::add_attribute(NodeKind owner_kind, uint32_t owner, std::string_view key,
                           std::string_view any_value, MetricType type) {
-  const uint32_t field = Index::attribute_field(owner_kind, type);
-  kv_.clear();  // a member, not a local: this runs per item (relabel adds a label to each point)
-  key_value_payload(kv_, key, any_value);
-  add_key_value(owner, owner, field, kv_);
+  add_attribute(owner, encode_attribute(owner_kind, key, any_value, type));
 }
 
 void Edits::add_resource_attribute(const ResourceEntry& r, std::string_view key,
@@ -289,7 +296,7 @@ void Edits::add_group_attribute(uint32_t group, uint32_t message, NodeKind kind,
   kv_.clear();
   key_value_payload(kv_, key, any_value);
   if (ix_) {
-    add_key_value(group, group, 0, kv_);
+    link_added(group, kNone, 0, store(kv_));
     return;
   }
   // Unbound: one created message per added attribute (parsers merge them).

@@ -82,6 +82,17 @@ class Edits {
   // event, link or log record node). For a data point give the metric's type.
   void add_attribute(NodeKind owner_kind, uint32_t owner, std::string_view key,
                      std::string_view any_value, MetricType type = MetricType::none);
+  // An attribute encoded once, to be added to many owners without encoding or copying it again
+  // (a label that a rule writes on every point of a metric). Valid until the next reset()/clear().
+  struct EncodedAttribute {
+    uint32_t field = 0;      // the owner's attribute field
+    std::string_view bytes;  // the whole field: tag, length, KeyValue payload
+    std::string_view kv;     // its KeyValue payload
+  };
+  EncodedAttribute encode_attribute(NodeKind owner_kind, std::string_view key,
+                                    std::string_view any_value, MetricType type = MetricType::none);
+  // add_attribute() with an attribute encode_attribute() made for owners of this kind.
+  void add_attribute(uint32_t owner, const EncodedAttribute& a);
   // Adds a resource attribute, creating the Resource message when the group has none.
   void add_resource_attribute(const ResourceEntry& r, std::string_view key, std::string_view any_value);
   // Adds a scope attribute, creating the InstrumentationScope when the group has none.
@@ -142,7 +153,9 @@ class Edits {
   void set_field(uint32_t owner, uint32_t leaf, uint32_t field, std::string_view payload);
   // Sets the attribute node `node` (of the index or added) to the KeyValue payload `kv`.
   void replace_key_value(uint32_t node, std::string_view kv);
-  void add_key_value(uint32_t owner, uint32_t owner_for_view, uint32_t field, std::string_view kv);
+  // Records an added attribute for the view: `entry` appends it (kNone: it lives in a created
+  // message), `kv` is its KeyValue payload.
+  void link_added(uint32_t view_owner, uint32_t entry, uint32_t field, std::string_view kv);
   // Adds a resource / scope attribute to `message`, or when the group has none to the message
   // created for it.
   void add_group_attribute(uint32_t group, uint32_t message, NodeKind kind, std::string_view key,

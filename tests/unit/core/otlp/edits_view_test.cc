@@ -110,6 +110,26 @@ TEST(EditsView, AnAddedAttributeDroppedAgainLeavesTheRequestUntouched) {
   EXPECT_TRUE(f.rw.apply(f.ix, f.edits).bytes.same_storage(f.in));
 }
 
+TEST(EditsView, OneEncodedAttributeAddedToSeveralOwnersIsEditedPerOwner) {
+  Fixture f(request(true));
+  const auto& points = f.ix.data_points();
+  const Edits::EncodedAttribute label = f.edits.encode_attribute(
+      NodeKind::data_point, "service", any_value_string("checkout"), MetricType::gauge);
+  for (const DataPointEntry& p : points) f.edits.add_attribute(p.node, label);
+  // A later stage changes the label on the first point only.
+  for (const Attribute& a : f.edits.attributes(points[0]))
+    if (a.key == "service") f.edits.set_attribute_value(a, any_value_string("cart"));
+  EXPECT_EQ(as_map(f.edits.attributes(points[0]))["service"], "cart");
+  EXPECT_EQ(as_map(f.edits.attributes(points[1]))["service"], "checkout");
+  const MetricsRequest out = f.out();
+  const auto& got = out.resource_metrics(0).scope_metrics(0).metrics(0).gauge().data_points();
+  ASSERT_EQ(got.size(), 2);
+  EXPECT_EQ(as_map(got[0].attributes()),
+            (std::map<std::string, std::string>{{"job", "api"}, {"user.email", "x@y.z"}, {"service", "cart"}}));
+  EXPECT_EQ(as_map(got[1].attributes()),
+            (std::map<std::string, std::string>{{"job", "api"}, {"user.email", "x@y.z"}, {"service", "checkout"}}));
+}
+
 TEST(EditsView, DropsCountItemsOnceAndHideDescendants) {
   Fixture f(request(true));
   const auto& points = f.ix.data_points();
