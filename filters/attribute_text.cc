@@ -42,7 +42,7 @@ void append_attribute_text(const otlp::Attribute& a, std::string& out) {
   char buf[64];
   switch (a.type) {
     case otlp::ValueType::string:
-      out.append(a.scalar);
+      out.append(a.scalar());
       return;
     case otlp::ValueType::boolean:
       out.append(a.as_bool() ? "true" : "false");
@@ -58,7 +58,7 @@ void append_attribute_text(const otlp::Attribute& a, std::string& out) {
       return;
     }
     case otlp::ValueType::bytes:
-      append_base64(out, a.scalar);
+      append_base64(out, a.scalar());
       return;
     default:
       return;

@@ -314,7 +314,7 @@ void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
           ++by_rule[action];
           break;
         default:
-          if (a.type != otlp::ValueType::string || !mask_value(a.scalar, t_masked, per_pattern))
+          if (a.type != otlp::ValueType::string || !mask_value(a.scalar(), t_masked, per_pattern))
             continue;
           t_value.clear();
           append_any_value_string(t_value, t_masked);

@@ -14,7 +14,53 @@ namespace otlpgate::otlp {
 using wire::Cursor;
 using wire::WireType;
 
-double Attribute::as_double() const { return std::bit_cast<double>(bits); }
+namespace {
+
+bool has_scalar(ValueType t) {
+  return t == ValueType::string || t == ValueType::bytes || t == ValueType::array ||
+         t == ValueType::kvlist;
+}
+
+// The number a member holds: a varint (bool, int) or the 8 bytes of a double.
+uint64_t member_bits(ValueType t, std::string_view m) {
+  uint64_t v = 0;
+  if (t == ValueType::floating) {
+    if (m.size() == 8) std::memcpy(&v, m.data(), 8);
+  } else if (t == ValueType::boolean || t == ValueType::integer) {
+    bool too_long = false;
+    if (!m.empty() && !wire::decode_varint(m.data(), m.data() + m.size(), &v, &too_long)) v = 0;
+  }
+  return v;
+}
+
+}  // namespace
+
+bool read_any_value(std::string_view payload, ValueType& type, std::string_view& member);
+
+std::string_view Attribute::far_member() const noexcept {
+  ValueType t;
+  std::string_view m;
+  return read_any_value(value, t, m) ? m : std::string_view();
+}
+
+uint64_t Attribute::bits() const noexcept { return member_bits(type, member()); }
+
+double Attribute::as_double() const noexcept { return std::bit_cast<double>(bits()); }
+
+void Attribute::set_member(ValueType t, std::string_view m) noexcept {
+  type = t;
+  member_begin = 0;
+  member_gap = 0;
+  if (t == ValueType::empty) return;
+  const auto begin = static_cast<std::size_t>(m.data() - value.data());
+  const std::size_t gap = value.size() - begin - m.size();
+  if (begin < kFar && gap <= 0xffff) {
+    member_begin = static_cast<uint8_t>(begin);
+    member_gap = static_cast<uint16_t>(gap);
+  } else {
+    member_begin = kFar;
+  }
+}
 
 std::string_view describe(IndexError e) {
   switch (e) {
@@ -579,9 +625,9 @@ class IndexBuilder {
           if (!expect(c, WireType::length_delimited)) return false;
           const uint32_t b = open(c, node, NodeKind::log_body);
           close(b);
-          uint64_t bits = 0;
-          if (!any_value(c.payload(), c.field_end(), 0, &e.body_type, &e.body_scalar, &bits))
-            return false;
+          std::string_view member;
+          if (!any_value(c.payload(), c.field_end(), 0, &e.body_type, &member)) return false;
+          if (has_scalar(e.body_type)) e.body_scalar = member;
           e.body_node = b;
           e.body = c.bytes();
           break;
@@ -624,7 +670,7 @@ class IndexBuilder {
       return key_value(outer.payload(), outer.field_end(), 0, nullptr);
     }
     const uint32_t node = open(outer, parent, NodeKind::attribute);
-    Attribute a{node, ValueType::empty, {}, {}, {}, 0};
+    Attribute a{{}, {}, node, ValueType::empty, 0, 0};
     if (scalar_key_value(outer.payload(), outer.field_end(), &a)) {
       plain_kv_ &= outer.payload() - outer.header() == 1;
     } else {
@@ -658,16 +704,16 @@ class IndexBuilder {
       return false;
     const auto* v = q + 2;
     ValueType type = ValueType::empty;
-    std::string_view scalar;
-    uint64_t bits = 0;
+    const uint8_t* member = v + 1;  // after the member's tag
     if (v != e) {
       const uint8_t t = v[0];
       if (t == tag_byte(AnyValue::string_value, WireType::length_delimited)) {
         if (e - v < 2 || v[1] >= 0x80 || v + 2 + v[1] != e) return false;
         type = ValueType::string;
-        scalar = std::string_view(reinterpret_cast<const char*>(v + 2), v[1]);
+        member = v + 2;
       } else if (t == tag_byte(AnyValue::int_value, WireType::varint) ||
                  t == tag_byte(AnyValue::bool_value, WireType::varint)) {
+        uint64_t bits;
         bool too_long = false;
         const char* after = wire::decode_varint(reinterpret_cast<const char*>(v + 1),
                                                 reinterpret_cast<const char*>(e), &bits, &too_long);
@@ -676,7 +722,6 @@ class IndexBuilder {
                                                                     : ValueType::boolean;
       } else if (t == tag_byte(AnyValue::double_value, WireType::fixed64)) {
         if (e - v != 9) return false;
-        std::memcpy(&bits, v + 1, 8);
         type = ValueType::floating;
       } else {
         return false;
@@ -685,15 +730,16 @@ class IndexBuilder {
     if (out) {
       out->key = std::string_view(reinterpret_cast<const char*>(k), p[1]);
       out->value = std::string_view(reinterpret_cast<const char*>(q + 2), q[1]);
+      // The member runs to the end of the value; an empty value has none.
       out->type = type;
-      out->scalar = scalar;
-      out->bits = bits;
+      out->member_begin = type == ValueType::empty ? 0 : static_cast<uint8_t>(member - (q + 2));
+      out->member_gap = 0;
     }
     return true;
   }
 
   friend bool decode_key_value(std::string_view, Attribute&);
-  friend bool decode_any_value(std::string_view, ValueType&, std::string_view&, uint64_t&);
+  friend bool read_any_value(std::string_view, ValueType&, std::string_view&);
 
   // Validates a KeyValue in [begin, end); fills `out` when given (top-level attributes only).
   bool key_value(uint32_t begin, uint32_t end, int depth, Attribute* out) {
@@ -708,14 +754,11 @@ class IndexBuilder {
         case num(KeyValue::value): {
           if (!expect(c, WireType::length_delimited)) return false;
           ValueType t;
-          std::string_view scalar;
-          uint64_t bits = 0;
-          if (!any_value(c.payload(), c.field_end(), depth, &t, &scalar, &bits)) return false;
+          std::string_view member;
+          if (!any_value(c.payload(), c.field_end(), depth, &t, &member)) return false;
           if (out) {
             out->value = c.bytes();
-            out->type = t;
-            out->scalar = scalar;
-            out->bits = bits;
+            out->set_member(t, member);
           }
           break;
         }
@@ -725,9 +768,10 @@ class IndexBuilder {
   }
 
   // Validates an AnyValue in [begin, end) and reports which oneof member is set (the last one,
-  // as libprotobuf would keep).
-  bool any_value(uint32_t begin, uint32_t end, int depth, ValueType* type, std::string_view* scalar,
-                 uint64_t* bits) {
+  // as libprotobuf would keep) and its bytes: the string or bytes, the nested list message, the
+  // varint or the 8 bytes of a double.
+  bool any_value(uint32_t begin, uint32_t end, int depth, ValueType* type,
+                 std::string_view* member) {
     if (depth > kMaxNesting) return fail(IndexError::too_deep, begin);
     *type = ValueType::empty;
     Cursor c(base_, begin, end);
@@ -737,34 +781,33 @@ class IndexBuilder {
         case num(AnyValue::bytes_value):
           if (!expect(c, WireType::length_delimited)) return false;
           *type = c.field() == num(AnyValue::string_value) ? ValueType::string : ValueType::bytes;
-          *scalar = c.bytes();
+          *member = c.bytes();
           break;
         case num(AnyValue::bool_value):
         case num(AnyValue::int_value):
           if (!expect(c, WireType::varint)) return false;
           *type = c.field() == num(AnyValue::bool_value) ? ValueType::boolean : ValueType::integer;
-          *bits = c.value();
+          *member = c.bytes();  // the varint
           break;
         case num(AnyValue::double_value):
           if (!expect(c, WireType::fixed64)) return false;
           *type = ValueType::floating;
-          *bits = c.value();
+          *member = c.bytes();  // the 8 bytes
           break;
         case num(AnyValue::array_value):
         case num(AnyValue::kvlist_value): {
           if (!expect(c, WireType::length_delimited)) return false;
           const bool is_array = c.field() == num(AnyValue::array_value);
           *type = is_array ? ValueType::array : ValueType::kvlist;
-          *scalar = c.bytes();
+          *member = c.bytes();
           Cursor list(base_, c.payload(), c.field_end());
           while (list.next()) {
             if (list.field() != num(ArrayValue::values)) continue;
             if (!expect(list, WireType::length_delimited)) return false;
             ValueType t;
-            std::string_view s;
-            uint64_t b;
+            std::string_view m;
             const bool ok = is_array
-                                ? any_value(list.payload(), list.field_end(), depth + 1, &t, &s, &b)
+                                ? any_value(list.payload(), list.field_end(), depth + 1, &t, &m)
                                 : key_value(list.payload(), list.field_end(), depth + 1, nullptr);
             if (!ok) return false;
           }
@@ -785,19 +828,25 @@ class IndexBuilder {
 bool decode_key_value(std::string_view payload, Attribute& out) {
   Index unused;
   IndexBuilder<true> b(unused, payload.data());
-  out.key = out.value = out.scalar = {};
-  out.bits = 0;
-  out.type = ValueType::empty;
+  out.key = out.value = {};
+  out.set_member(ValueType::empty, {});
   return b.key_value(0, static_cast<uint32_t>(payload.size()), 0, &out);
+}
+
+bool read_any_value(std::string_view payload, ValueType& type, std::string_view& member) {
+  Index unused;
+  IndexBuilder<true> b(unused, payload.data());
+  member = {};
+  return b.any_value(0, static_cast<uint32_t>(payload.size()), 0, &type, &member);
 }
 
 bool decode_any_value(std::string_view payload, ValueType& type, std::string_view& scalar,
                       uint64_t& bits) {
-  Index unused;
-  IndexBuilder<true> b(unused, payload.data());
-  scalar = {};
-  bits = 0;
-  return b.any_value(0, static_cast<uint32_t>(payload.size()), 0, &type, &scalar, &bits);
+  std::string_view member;
+  if (!read_any_value(payload, type, member)) return false;
+  scalar = has_scalar(type) ? member : std::string_view();
+  bits = member_bits(type, member);
+  return true;
 }
 
 IndexResult Index::build(Signal signal, Bytes bytes, IndexOptions options) {

@@ -70,22 +70,45 @@ struct AttrRange {
   uint32_t count = 0;
 };
 
-// A KeyValue. `value` is the payload of the AnyValue message; `scalar` is the payload of the
-// oneof field that is set: the string/bytes for strings and bytes, the nested message for arrays
-// and kvlists, and empty for numbers (read them from `bits`).
+// A KeyValue. `value` is the payload of the AnyValue message; the member that is set (the last
+// one, as libprotobuf keeps) is read through scalar() and as_*(). 40 bytes: an index holds one per
+// attribute of the request, and stages read them all.
 struct Attribute {
-  uint32_t node;
-  ValueType type;  // next to `node`, in what would be padding: 64 bytes, one cache line
   std::string_view key;
   std::string_view value;
-  std::string_view scalar;
-  uint64_t bits;  // varint value (bool, int) or the 8 bytes of a double
+  uint32_t node;
+  ValueType type;
+  // Where the set member's bytes lie in `value`: from `member_begin` to `member_gap` bytes before
+  // its end (the string or bytes, the nested list message, the varint or the 8 bytes of a
+  // double). kFar when they lie further in than these fields hold: then read `value` anew.
+  uint8_t member_begin;
+  uint16_t member_gap;
+  static constexpr uint8_t kFar = 0xff;
 
-  int64_t as_int() const { return static_cast<int64_t>(bits); }
-  bool as_bool() const { return bits != 0; }
-  double as_double() const;
+  // The string or bytes, or the ArrayValue / KeyValueList message; empty for the other types.
+  std::string_view scalar() const noexcept {
+    if (type != ValueType::string && type != ValueType::bytes && type != ValueType::array &&
+        type != ValueType::kvlist)
+      return {};
+    return member();
+  }
+  int64_t as_int() const noexcept { return static_cast<int64_t>(bits()); }
+  bool as_bool() const noexcept { return bits() != 0; }
+  double as_double() const noexcept;
+  // The varint (bool, int) or the 8 bytes of a double.
+  uint64_t bits() const noexcept;
+
+  // Sets type and member location from the bytes of the member (inside `value`).
+  void set_member(ValueType t, std::string_view member_bytes) noexcept;
+
+ private:
+  std::string_view member() const noexcept {
+    if (member_begin == kFar) return far_member();
+    return std::string_view(value.data() + member_begin, value.size() - member_begin - member_gap);
+  }
+  std::string_view far_member() const noexcept;
 };
-static_assert(sizeof(Attribute) == 64);
+static_assert(sizeof(Attribute) == 40);
 
 struct ResourceEntry {
   uint32_t node;           // the resource_group node

@@ -41,7 +41,7 @@ MetricsRequest request(bool with_resource) {
 
 std::map<std::string, std::string> as_map(std::span<const Attribute> attrs) {
   std::map<std::string, std::string> m;
-  for (const Attribute& a : attrs) m[std::string(a.key)] = std::string(a.scalar);
+  for (const Attribute& a : attrs) m[std::string(a.key)] = std::string(a.scalar());
   return m;
 }
 

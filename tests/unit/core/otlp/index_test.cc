@@ -2,10 +2,12 @@
 #include "core/otlp/index.h"
 
 #include <gtest/gtest.h>
+#include <protozero/pbf_writer.hpp>
 
 #include <string>
 
 #include "core/otlp/edits.h"
+#include "core/otlp/fields.h"
 #include "core/otlp/rewriter.h"
 #include "tests/support/point_forms.h"
 #include "tests/support/random_otlp.h"
@@ -49,16 +51,16 @@ void expect_attrs(const Index& ix, AttrRange r,
     EXPECT_EQ(a.value, kv.value().SerializeAsString());
     EXPECT_EQ(a.type, type_of(kv.value()));
     switch (kv.value().value_case()) {
-      case common::AnyValue::kStringValue: EXPECT_EQ(a.scalar, kv.value().string_value()); break;
-      case common::AnyValue::kBytesValue: EXPECT_EQ(a.scalar, kv.value().bytes_value()); break;
+      case common::AnyValue::kStringValue: EXPECT_EQ(a.scalar(), kv.value().string_value()); break;
+      case common::AnyValue::kBytesValue: EXPECT_EQ(a.scalar(), kv.value().bytes_value()); break;
       case common::AnyValue::kBoolValue: EXPECT_EQ(a.as_bool(), kv.value().bool_value()); break;
       case common::AnyValue::kIntValue: EXPECT_EQ(a.as_int(), kv.value().int_value()); break;
       case common::AnyValue::kDoubleValue: EXPECT_EQ(a.as_double(), kv.value().double_value()); break;
       case common::AnyValue::kArrayValue:
-        EXPECT_EQ(a.scalar, kv.value().array_value().SerializeAsString());
+        EXPECT_EQ(a.scalar(), kv.value().array_value().SerializeAsString());
         break;
       case common::AnyValue::kKvlistValue:
-        EXPECT_EQ(a.scalar, kv.value().kvlist_value().SerializeAsString());
+        EXPECT_EQ(a.scalar(), kv.value().kvlist_value().SerializeAsString());
         break;
       case common::AnyValue::VALUE_NOT_SET: break;
     }
@@ -348,6 +350,49 @@ TEST(IndexWithoutAttributes, DroppingItemsRewritesTheSame) {
       EXPECT_EQ(y.bytes.view(), want);
       EXPECT_EQ(y.items, x.items);
     }
+  }
+}
+
+// A member that lies further into its AnyValue than Attribute's compact offsets say (unknown
+// fields before or after it) is read from the value again, with the same answer.
+TEST(IndexAttributes, MembersFarIntoTheValueReadTheSame) {
+  const std::string filler(300, 'x');
+  const std::string big(70000, 'y');
+  struct Case {
+    std::string any;  // the AnyValue payload
+    ValueType type;
+  };
+  auto any = [](auto write) {
+    std::string b;
+    protozero::pbf_writer w(b);
+    write(w);
+    return b;
+  };
+  const std::vector<Case> cases = {
+      {any([&](auto& w) { w.add_string(99, filler); w.add_string(num(AnyValue::string_value), "s"); }), ValueType::string},
+      {any([&](auto& w) { w.add_string(num(AnyValue::string_value), "s"); w.add_string(99, big); }), ValueType::string},
+      {any([&](auto& w) { w.add_string(99, filler); w.add_int64(num(AnyValue::int_value), -7); }), ValueType::integer},
+      {any([&](auto& w) { w.add_string(99, filler); w.add_double(num(AnyValue::double_value), 2.5); }), ValueType::floating},
+      {any([&](auto& w) { w.add_string(99, filler); w.add_bool(num(AnyValue::bool_value), true); }), ValueType::boolean},
+  };
+  for (const Case& c : cases) {
+    std::string kv;
+    {
+      protozero::pbf_writer w(kv);
+      w.add_string(num(KeyValue::key), "k");
+      w.add_string(num(KeyValue::value), c.any);
+    }
+    Attribute a;
+    ASSERT_TRUE(decode_key_value(kv, a));
+    EXPECT_EQ(a.type, c.type);
+    switch (c.type) {
+      case ValueType::string: EXPECT_EQ(a.scalar(), "s"); break;
+      case ValueType::integer: EXPECT_EQ(a.as_int(), -7); break;
+      case ValueType::floating: EXPECT_EQ(a.as_double(), 2.5); break;
+      case ValueType::boolean: EXPECT_TRUE(a.as_bool()); break;
+      default: break;
+    }
+    EXPECT_EQ(a.member_begin, Attribute::kFar);
   }
 }
 
