@@ -19,8 +19,20 @@ class Bytes {
   Bytes() = default;
 
   // Takes ownership of the string without copying its contents.
-  static Bytes adopt(std::string&& s) { return Bytes(std::make_shared<const std::string>(std::move(s))); }
+  static Bytes adopt(std::string&& s) {
+    auto held = std::make_shared<const std::string>(std::move(s));
+    return Bytes(std::shared_ptr<const char>(held, held->data()), held->size());
+  }
   static Bytes copy_of(std::string_view s) { return adopt(std::string(s)); }
+  // A new buffer of `size` bytes that `fill(char*)` writes in full before anyone sees it: unlike
+  // a std::string resized for it, the bytes are not zeroed first.
+  template <typename Fill>
+  static Bytes write(std::size_t size, Fill&& fill) {
+    std::shared_ptr<char[]> b = std::make_shared_for_overwrite<char[]>(size);
+    char* const p = b.get();
+    fill(p);
+    return Bytes(std::shared_ptr<const char>(std::move(b), p), size);
+  }
 
   // adopt(), keeping `charge` (the string's bytes reserved against the memory limit) for as long as
   // the storage lives: however many queues share the buffer, it is counted once, until the last
@@ -31,16 +43,16 @@ class Bytes {
       memory::Reservation charge;
     };
     auto held = std::make_shared<const Charged>(Charged{std::move(s), std::move(charge)});
-    return Bytes(std::shared_ptr<const std::string>(held, &held->s));
+    return Bytes(std::shared_ptr<const char>(held, held->s.data()), held->s.size());
   }
   // The same storage, with `charge` kept until the last copy of the result goes.
   Bytes charged(memory::Reservation charge) const {
     struct Charged {
-      std::shared_ptr<const std::string> data;
+      std::shared_ptr<const char> data;
       memory::Reservation charge;
     };
     auto held = std::make_shared<const Charged>(Charged{data_, std::move(charge)});
-    return Bytes(std::shared_ptr<const std::string>(held, held->data.get()));
+    return Bytes(std::shared_ptr<const char>(held, held->data.get()), size_);
   }
   // charged() with this buffer's size reserved from `limit` even over it (the bytes of a request
   // already admitted); itself when `limit` is null.
@@ -48,18 +60,21 @@ class Bytes {
     return limit ? charged(limit->reserve(size())) : *this;
   }
 
-  std::string_view view() const noexcept { return data_ ? std::string_view(*data_) : std::string_view(); }
-  const char* data() const noexcept { return data_ ? data_->data() : nullptr; }
-  std::size_t size() const noexcept { return data_ ? data_->size() : 0; }
-  bool empty() const noexcept { return size() == 0; }
+  std::string_view view() const noexcept {
+    return data_ ? std::string_view(data_.get(), size_) : std::string_view();
+  }
+  const char* data() const noexcept { return data_.get(); }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
 
   // True when both refer to the very same storage (not merely equal contents).
   bool same_storage(const Bytes& other) const noexcept { return data_ == other.data_; }
   long use_count() const noexcept { return data_.use_count(); }
 
  private:
-  explicit Bytes(std::shared_ptr<const std::string> d) : data_(std::move(d)) {}
-  std::shared_ptr<const std::string> data_;
+  Bytes(std::shared_ptr<const char> d, std::size_t size) : data_(std::move(d)), size_(size) {}
+  std::shared_ptr<const char> data_;  // aliases into whatever holds the bytes
+  std::size_t size_ = 0;
 };
 
 }  // namespace otlpgate

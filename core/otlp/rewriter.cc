@@ -204,12 +204,14 @@ RewriteResult Rewriter::apply(const Index& ix, const Edits& edits) {
     }
   }
 
-  std::string out;
-  out.resize(ns_[0].payload_size);
-  char* p = out.data();
-  write(ix, edits, 0, p);
-  assert(p == out.data() + out.size() && "rewriter size and write passes disagree");
-  return {Bytes::adopt(std::move(out)), items, true};
+  const std::size_t size = ns_[0].payload_size;
+  Bytes out = Bytes::write(size, [&](char* p) {
+    char* const begin = p;
+    write(ix, edits, 0, p);
+    assert(p == begin + size && "rewriter size and write passes disagree");
+    (void)begin;
+  });
+  return {std::move(out), items, true};
 }
 
 }  // namespace otlpgate::otlp
