@@ -53,6 +53,8 @@ constexpr std::ptrdiff_t kPlainKeyOffset = 4;
 
 // How many keys ahead of its lookup a key's line is prefetched.
 constexpr std::size_t kPrefetchDistance = 8;
+// How many points ahead of its key a point's bytes are prefetched.
+constexpr std::size_t kPointsAhead = 4;
 
 // The first 8 bytes of a key as a big-endian number (zero-padded): comparing two of them orders
 // keys as memcmp would, as far as those bytes go.
@@ -323,6 +325,12 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     const uint32_t ex_field = otlp::Index::exemplar_field(m.type);
     for (uint32_t pi = m.first_point; pi < m.first_point + m.point_count; ++pi) {
       const auto& pt = points[pi];
+      // The request's bytes have left the cache since the index read them: fetch the bytes of a
+      // point a few on while this one is hashed.
+      if (pi + kPointsAhead < points.size()) {
+        const otlp::Node& ahead = nodes[points[pi + kPointsAhead].node];
+        for (uint32_t o = ahead.payload; o < ahead.end; o += 64) __builtin_prefetch(base + o);
+      }
       if (edits.dropped(pt.node)) continue;  // an earlier stage's: neither sent nor remembered
       const auto attrs = edits.attributes(pt);
       const otlp::Node& n = nodes[pt.node];
