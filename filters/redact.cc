@@ -195,7 +195,7 @@ std::unique_ptr<RedactStage> RedactStage::create(const config::Processor& p, std
   for (const StringSet* set : {&st->delete_, &st->hash_})
     for (const std::string& k : *set) {
       st->key_lengths_ |= length_bit(k.size());
-      const unsigned sig = key_signature(k);
+      const unsigned sig = otlp::Attribute::key_signature(k);
       st->key_signatures_[sig / 64] |= uint64_t{1} << (sig % 64);
     }
   return st;
@@ -286,7 +286,7 @@ void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
   auto redact_owner = [&](int level, uint32_t item, std::span<const otlp::Attribute> attrs) {
     bool changed = false;
     for (const otlp::Attribute& a : attrs) {
-      if (exact_keys_only_ && !may_be_named(a.key)) continue;
+      if (exact_keys_only_ && !may_be_named(a)) continue;
       const uint32_t action =
           DecisionCache::get(cache, a.key, [this](std::string_view k) { return decide(k); });
       switch (action) {
@@ -330,7 +330,7 @@ void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     // over the index's attributes, the owner looked up for the rare candidates.
     const auto nodes = ix.nodes();
     for (const otlp::Attribute& a : ix.attributes()) {
-      if (!may_be_named(a.key)) continue;
+      if (!may_be_named(a)) continue;
       const otlp::Node& owner = nodes[nodes[a.node].parent];
       const int level = owner.kind == otlp::NodeKind::resource ? 0
                         : owner.kind == otlp::NodeKind::scope  ? 1

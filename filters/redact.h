@@ -70,18 +70,12 @@ class RedactStage final : public CountedStage {
   StringSet ignored_, delete_, allowed_, hash_;
   StringMatcher delete_patterns_, hash_patterns_, blocked_key_patterns_;
   // When every rule names exact keys (the usual delete_keys / hash_keys block), the set of their
-  // lengths and a 256-bit signature set (length, middle and last byte): most attributes are passed
-  // over on their length alone, without reading the key or looking it up.
+  // lengths and of their signatures (otlp::Attribute::key_signature): most attributes are passed
+  // over on their length and signature alone, without reading the key or looking it up.
   static uint64_t length_bit(std::size_t n) { return uint64_t{1} << (n < 63 ? n : 63); }
-  static unsigned key_signature(std::string_view k) {
-    if (k.empty()) return 0;
-    return (static_cast<unsigned>(k.size()) * 131u + static_cast<unsigned char>(k.back()) * 31u +
-            static_cast<unsigned char>(k[k.size() / 2])) & 255u;
-  }
-  bool may_be_named(std::string_view key) const {
-    if ((key_lengths_ & length_bit(key.size())) == 0) return false;
-    const unsigned sig = key_signature(key);
-    return (key_signatures_[sig / 64] >> (sig % 64)) & 1u;
+  bool may_be_named(const otlp::Attribute& a) const {
+    return (key_lengths_ & length_bit(a.key.size())) != 0 &&
+           ((key_signatures_[a.key_sig / 64] >> (a.key_sig % 64)) & 1u) != 0;
   }
   bool exact_keys_only_ = false;
   uint64_t key_lengths_ = 0;

@@ -54,9 +54,9 @@ void Attribute::set_member(ValueType t, std::string_view m) noexcept {
   if (t == ValueType::empty) return;
   const auto begin = static_cast<std::size_t>(m.data() - value.data());
   const std::size_t gap = value.size() - begin - m.size();
-  if (begin < kFar && gap <= 0xffff) {
+  if (begin < kFar && gap <= 0xff) {
     member_begin = static_cast<uint8_t>(begin);
-    member_gap = static_cast<uint16_t>(gap);
+    member_gap = static_cast<uint8_t>(gap);
   } else {
     member_begin = kFar;
   }
@@ -680,6 +680,7 @@ class IndexBuilder {
       plain_kv_ = false;
       if (!key_value(outer.payload(), outer.field_end(), 0, &a)) return false;  // the build fails
     }
+    a.key_sig = Attribute::key_signature(a.key);  // its bytes were just read
     close(node);
     return true;
   }
@@ -832,7 +833,9 @@ bool decode_key_value(std::string_view payload, Attribute& out) {
   IndexBuilder<true> b(unused, payload.data());
   out.key = out.value = {};
   out.set_member(ValueType::empty, {});
-  return b.key_value(0, static_cast<uint32_t>(payload.size()), 0, &out);
+  const bool ok = b.key_value(0, static_cast<uint32_t>(payload.size()), 0, &out);
+  out.key_sig = Attribute::key_signature(out.key);
+  return ok;
 }
 
 bool read_any_value(std::string_view payload, ValueType& type, std::string_view& member) {

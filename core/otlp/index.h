@@ -82,8 +82,19 @@ struct Attribute {
   // its end (the string or bytes, the nested list message, the varint or the 8 bytes of a
   // double). kFar when they lie further in than these fields hold: then read `value` anew.
   uint8_t member_begin;
-  uint16_t member_gap;
+  uint8_t member_gap;
   static constexpr uint8_t kFar = 0xff;
+  // key_signature(key): lets a stage looking for a few exact keys pass over most attributes
+  // without reading their keys, which lie in the request and have left the cache.
+  uint8_t key_sig;
+
+  // One byte of a key: its length, middle and last byte.
+  static uint8_t key_signature(std::string_view k) noexcept {
+    if (k.empty()) return 0;
+    return static_cast<uint8_t>(static_cast<unsigned>(k.size()) * 131u +
+                                static_cast<unsigned char>(k.back()) * 31u +
+                                static_cast<unsigned char>(k[k.size() / 2]));
+  }
 
   // The string or bytes, or the ArrayValue / KeyValueList message; empty for the other types.
   std::string_view scalar() const noexcept {
