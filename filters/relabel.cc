@@ -749,7 +749,8 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
           });
           if (d == kNameNoop) continue;
           if (d == kNameDrop || d == kNameNoName) {
-            (d == kNameDrop ? dropped : no_name) += edits.drop(m.node);
+            // The points go (and with them the metric); a metric without any has none to drop.
+            if (m.point_count > 0) (d == kNameDrop ? dropped : no_name) += edits.drop(m.node);
             continue;
           }
           const NamePlan& plan = plans[d - kNamePlan];

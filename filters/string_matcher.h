@@ -66,9 +66,8 @@ class DecisionMap {
       for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
         const Slot& s = slots_[i];
         if (s.len == kEmpty) break;
-        if (s.hash == h && s.len == name.size() &&
-            std::memcmp(names_.data() + s.off, name.data(), name.size()) == 0)
-          return s.value;
+        // string_view's ==, not memcmp: an empty name may have no data pointer at all.
+        if (s.hash == h && std::string_view(names_.data() + s.off, s.len) == name) return s.value;
       }
     }
     const uint32_t v = compute(name);

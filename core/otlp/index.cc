@@ -35,8 +35,6 @@ uint64_t member_bits(ValueType t, std::string_view m) {
 
 }  // namespace
 
-bool read_any_value(std::string_view payload, ValueType& type, std::string_view& member);
-
 std::string_view Attribute::far_member() const noexcept {
   ValueType t;
   std::string_view m;

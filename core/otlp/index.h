@@ -160,8 +160,9 @@ struct DataPointEntry {
   uint64_t start_time_unix_nano;
   uint64_t time_unix_nano;
   // The point is written as libprotobuf writes it: fields in field-number order, no exemplars,
-  // and every attribute a KeyValue of a key and a value (in that order) with minimal length
-  // prefixes of one byte inside. Such a point's payload is the canonical form dedup hashes.
+  // and every attribute a KeyValue of a key then a value (a string, int, bool or double) whose
+  // length prefixes (the KeyValue's, the key's, the value's) are one byte each. Such a point's
+  // payload is the canonical form dedup hashes (meaningful with IndexOptions::attributes).
   bool plain;
 };
 
@@ -282,6 +283,9 @@ class Index {
 // recorded), as the index reads the request's: the views point into `payload`. False when the
 // bytes are not a valid KeyValue / AnyValue.
 bool decode_key_value(std::string_view payload, Attribute& out);
+// Reads an AnyValue payload: which member is set (the last one) and its bytes, as
+// Attribute::set_member takes them. False when the bytes are not a valid AnyValue.
+bool read_any_value(std::string_view payload, ValueType& type, std::string_view& member);
 bool decode_any_value(std::string_view payload, ValueType& type, std::string_view& scalar,
                       uint64_t& bits);
 

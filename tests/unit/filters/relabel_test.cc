@@ -315,6 +315,21 @@ TEST(RelabelTest, NameOnlyRenameAppliesToAMetricWithoutPoints) {
   EXPECT_EQ(metric_names(out), std::vector<std::string>{"http_requests_count"});
 }
 
+// Prometheus drops series, that is points: a metric without any (its data absent, or of a type
+// this build does not read) has none to drop and stays, as the per-point path leaves it. Found by
+// chain_fuzz.
+TEST(RelabelTest, NameOnlyDropLeavesAMetricWithoutPointsAlone) {
+  for (const char* action : {"action: drop", "target_label: __name__, replacement: ''"}) {
+    auto st = stage("relabel/t", std::string("metric_relabel_configs:\n- {source_labels: [__name__], "
+                                             "regex: 'a.*', ") + action + "}\n");
+    MetricsRequest req = metrics_request({{"a_unread", {}}, {"a_points", {{}}}, {"b", {{}}}});
+    auto* m = req.mutable_resource_metrics(0)->mutable_scope_metrics(0)->mutable_metrics(0);
+    m->GetReflection()->MutableUnknownFields(m)->AddLengthDelimited(6, "\x0a\x00");
+    const auto out = run(*st, req);
+    EXPECT_EQ(metric_names(out), (std::vector<std::string>{"a_unread", "b"})) << action;
+  }
+}
+
 TEST(RelabelTest, NameOnlyRulesGiveTheSameAnswerOnEveryRequest) {
   // Rules that read only __name__ are decided once per name and cached per thread.
   auto st = stage(
