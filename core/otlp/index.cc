@@ -422,8 +422,10 @@ class IndexBuilder {
     plain_kv_ = true;
     Cursor c = inner(outer);
     while (c.next()) {
-      in_order &= c.field() >= last_field && c.field() != ex_field;
-      last_field = c.field();
+      if constexpr (kAttributes) {  // DataPointEntry::plain means nothing without attributes
+        in_order &= c.field() >= last_field && c.field() != ex_field;
+        last_field = c.field();
+      }
       const FieldSpec spec = point_field(type, c.field());
       if (spec.wire != 0xff) {
         const auto w = static_cast<WireType>(spec.wire);
@@ -441,7 +443,7 @@ class IndexBuilder {
     close(node);
     ix_.points_.push_back(DataPointEntry{node, mi,
                                          {first, static_cast<uint32_t>(ix_.attrs_.size()) - first},
-                                         start, time, in_order && plain_kv_});
+                                         start, time, kAttributes && in_order && plain_kv_});
     return true;
   }
 
