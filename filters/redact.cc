@@ -283,6 +283,11 @@ void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
   edited.clear();
   // One owner's attributes as the earlier stages left them; `item` is the item an edit counts for
   // (a span for its events and links).
+  auto set_string = [&](const otlp::Attribute& a, std::string_view text) {
+    t_value.clear();
+    append_any_value_string(t_value, text);
+    edits.set_attribute_value(a, t_value);
+  };
   auto redact_owner = [&](int level, uint32_t item, std::span<const otlp::Attribute> attrs) {
     bool changed = false;
     for (const otlp::Attribute& a : attrs) {
@@ -302,23 +307,17 @@ void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
           t_text.clear();
           append_attribute_text(a, t_text);
           hash_value(t_text, t_masked);
-          t_value.clear();
-          append_any_value_string(t_value, t_masked);
-          edits.set_attribute_value(a, t_value);
+          set_string(a, t_masked);
           ++by_rule[action];
           break;
         case kMaskWhole:
-          t_value.clear();
-          append_any_value_string(t_value, mask_);
-          edits.set_attribute_value(a, t_value);
+          set_string(a, mask_);
           ++by_rule[action];
           break;
         default:
           if (a.type != otlp::ValueType::string || !mask_value(a.scalar(), t_masked, per_pattern))
             continue;
-          t_value.clear();
-          append_any_value_string(t_value, t_masked);
-          edits.set_attribute_value(a, t_value);
+          set_string(a, t_masked);
           break;
       }
       changed = true;

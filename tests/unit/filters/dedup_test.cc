@@ -32,6 +32,14 @@ std::unique_ptr<DedupStage> dedup(const std::string& yaml, const FakeClock& cloc
   return s;
 }
 
+// One request of `count` points of metric "m", each with the one attribute key=<its number>,
+// numbered from `from`: distinct series, value 1 at time 1.
+MetricsRequest numbered(const std::string& key, int from, int count) {
+  std::vector<Point> pts;
+  for (int i = from; i < from + count; ++i) pts.push_back({{{key, std::to_string(i)}}, 1, 1});
+  return metrics_request({{"m", pts}});
+}
+
 MetricsRequest batch() {
   return metrics_request({{"cpu", {{{{"core", "0"}}, 0.5, 1000}, {{{"core", "1"}}, 0.7, 1000}}},
                           {"mem", {{{}, 42, 1000}}}},
@@ -173,10 +181,7 @@ TEST(DedupTest, MaxSeriesBoundsMemoryWithoutFalseDrops) {
   auto st = dedup("max_series: 2048\n", clock);
   // 20000 distinct points: far over the bound; none may be dropped, and the window stays bounded.
   for (int batch_no = 0; batch_no < 20; ++batch_no) {
-    std::vector<Point> pts;
-    for (int i = 0; i < 1000; ++i)
-      pts.push_back({{{"i", std::to_string(batch_no * 1000 + i)}}, 1, 1});
-    EXPECT_EQ(point_count(run(*st, metrics_request({{"m", pts}}))), 1000u);
+    EXPECT_EQ(point_count(run(*st, numbered("i", batch_no * 1000, 1000))), 1000u);
   }
   EXPECT_LE(counter(*st, "dedup_window_keys"), 2048u + 64u * 8u);
   EXPECT_GT(counter(*st, "dedup_window_evictions{reason=\"max_series\"}"), 0u);
@@ -187,11 +192,7 @@ TEST(DedupTest, EvictionsKeepTheNewerKeysFindable) {
   // batch must still be found every time.
   FakeClock clock;
   auto st = dedup("max_series: 2048\n", clock);
-  auto batch_no = [](int n) {
-    std::vector<Point> pts;
-    for (int i = n * 100; i < n * 100 + 100; ++i) pts.push_back({{{"i", std::to_string(i)}}, 1, 1});
-    return metrics_request({{"m", pts}});
-  };
+  auto batch_no = [](int n) { return numbered("i", n * 100, 100); };
   for (int n = 0; n < 60; ++n) {
     ASSERT_EQ(point_count(run(*st, batch_no(n))), 100u) << "batch " << n;
     if (n > 0) {
@@ -207,9 +208,7 @@ TEST(DedupTest, KeysFromLongAgoStayForgottenOnceTheGenerationCounterWrapsRound) 
   // generations each time; the others, sent once at the start, share that shard with it.
   FakeClock clock;
   auto st = dedup("max_series: 2048\n", clock);
-  std::vector<Point> others;
-  for (int i = 0; i < 1000; ++i) others.push_back({{{"other", std::to_string(i)}}, 1, 1});
-  const MetricsRequest old_points = metrics_request({{"m", others}});
+  const MetricsRequest old_points = numbered("other", 0, 1000);
   const MetricsRequest one = metrics_request({{"m", {{{{"one", "1"}}, 1, 1}}}});
   run(*st, old_points);
   for (int i = 0; i < 65536 / 4 - 1; ++i) {
@@ -223,9 +222,7 @@ TEST(DedupTest, KeysFromLongAgoStayForgottenOnceTheGenerationCounterWrapsRound) 
 TEST(DedupTest, ConcurrentSendersForwardEachPointOnce) {
   FakeClock clock;
   auto st = dedup("", clock);
-  std::vector<Point> pts;
-  for (int i = 0; i < 500; ++i) pts.push_back({{{"i", std::to_string(i)}}, 1, 1});
-  const MetricsRequest req = metrics_request({{"m", pts}});
+  const MetricsRequest req = numbered("i", 0, 500);
   std::atomic<std::size_t> forwarded{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
@@ -254,11 +251,7 @@ TEST(DedupTest, ForgettingOneRequestKeepsEveryOtherKeyFindable) {
   // and a forgotten slot lies on other keys' way.
   FakeClock clock;
   auto st = dedup("max_series: 8192\n", clock);
-  auto points = [](int from) {
-    std::vector<Point> pts;
-    for (int i = from; i < from + 600; ++i) pts.push_back({{{"i", std::to_string(i)}}, 1, 1});
-    return metrics_request({{"m", pts}});
-  };
+  auto points = [](int from) { return numbered("i", from, 600); };
   EXPECT_EQ(point_count(run(*st, points(0))), 600u);
   st->finish(true);
   EXPECT_EQ(point_count(run(*st, points(10000))), 600u);
@@ -357,9 +350,7 @@ TEST(DedupTest, TheKeyCountStaysExactUnderRandomTraffic) {
   // Once all that has expired, the window holds what one more request (touching every shard)
   // brings.
   t.advance(RandomTraffic::kMaxLife);
-  std::vector<Point> pts;
-  for (int i = 0; i < 1000; ++i) pts.push_back({{{"fresh", std::to_string(i)}}, 1, 1});
-  run(t.stage(), metrics_request({{"m", pts}}));
+  run(t.stage(), numbered("fresh", 0, 1000));
   EXPECT_EQ(counter(t.stage(), "dedup_window_keys"), 1000u);
 }
 
