@@ -8,20 +8,21 @@ IoPool::IoPool(int threads) {
   if (n == 0) n = 1;
   for (std::size_t i = 0; i < n; ++i) {
     // Concurrency hint 1: each context is only ever run by its own thread.
-    contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+    contexts_.push_back(std::make_unique<Context>(1));
     guards_.emplace_back(contexts_.back()->get_executor());
   }
 }
 
 IoPool::~IoPool() {
   stop();
-  // Handlers still queued are destroyed with their context, and what they hold may belong to a
-  // lower-numbered one (every listener's acceptor lives on context 0, its connections on the
-  // others): destroy from the last context to the first, so context 0 outlives them all.
-  while (!contexts_.empty()) {
-    guards_.pop_back();
-    contexts_.pop_back();
-  }
+  guards_.clear();
+  // Operations still pending hold objects of other contexts in both directions: an accept on
+  // context 0 holds the new socket of the context it was bound to, a connection's handler on that
+  // context holds its listener, whose acceptor is on context 0. So no context is destroyed while
+  // another still holds operations: first every context abandons its operations (what asio does
+  // for one context at the start of its destructor, with all services still alive), then they go.
+  for (auto& c : contexts_) c->shut_down();
+  contexts_.clear();
 }
 
 void IoPool::start() {

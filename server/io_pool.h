@@ -33,8 +33,14 @@ class IoPool {
   boost::asio::io_context& next();
 
  private:
+  // An io_context whose services can be shut down before any context is destroyed (see ~IoPool).
+  class Context : public boost::asio::io_context {
+   public:
+    using boost::asio::io_context::io_context;
+    void shut_down() { shutdown(); }
+  };
   using Guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
-  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::vector<std::unique_ptr<Context>> contexts_;
   std::vector<Guard> guards_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_{0};
