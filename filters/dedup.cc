@@ -40,7 +40,8 @@ struct SortKey {
 struct Scratch {
   std::string buf, kv;
   std::vector<char> form;  // a plain point's canonical form, when it is not its payload as it is
-  std::vector<SortKey> sorted;
+  std::vector<SortKey> sorted;  // sort_attrs(): its first nsorted entries
+  std::size_t nsorted = 0;
   std::vector<DedupStage::Key> resource_keys;
   std::vector<Pending> pending, sorted_pending;
   std::vector<uint32_t> order, fill;
@@ -60,9 +61,30 @@ constexpr std::size_t kPointsAhead = 4;
 // keys as memcmp would, as far as those bytes go.
 uint64_t key_prefix(std::string_view k) {
   uint64_t v = 0;
-  if (!k.empty()) std::memcpy(&v, k.data(), std::min<std::size_t>(8, k.size()));
+  if (k.size() >= 8)
+    std::memcpy(&v, k.data(), 8);  // the usual case, one load
+  else if (!k.empty())
+    std::memcpy(&v, k.data(), k.size());
   if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
   return v;
+}
+
+// Copies `n` bytes of one field (tens of bytes) with a few fixed-size moves rather than a call.
+void copy_small(char* out, const char* from, std::size_t n) {
+  if (n > 64) {
+    std::memcpy(out, from, n);
+  } else if (n > 32) {  // the first 32 and the last 32, overlapping
+    std::memcpy(out, from, 32);
+    std::memcpy(out + n - 32, from + n - 32, 32);
+  } else if (n >= 16) {
+    std::memcpy(out, from, 16);
+    std::memcpy(out + n - 16, from + n - 16, 16);
+  } else if (n >= 8) {
+    std::memcpy(out, from, 8);
+    std::memcpy(out + n - 8, from + n - 8, 8);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) out[i] = from[i];
+  }
 }
 
 // (key, value) order: on key prefixes, the full comparison only when two prefixes are equal.
@@ -76,16 +98,26 @@ bool less(const SortKey& x, const SortKey& y) {
 // they came in does not matter. A point has a few attributes, usually in the same order point
 // after point: an insertion sort. True when that order is the order they came in.
 bool sort_attrs(Scratch& s, std::span<const Attribute> attrs, const StringSet& ignore) {
-  s.sorted.clear();
-  for (const Attribute& a : attrs)
-    if (ignore.empty() || ignore.find(a.key) == ignore.end())
-      s.sorted.push_back({key_prefix(a.key), &a});
+  // Sized once for the most attributes seen, then written in place: no per-point push_back.
+  if (s.sorted.size() < attrs.size()) s.sorted.resize(attrs.size());
+  SortKey* out = s.sorted.data();
+  std::size_t n = 0;
+  if (ignore.empty()) {
+    for (const Attribute& a : attrs) out[n++] = {key_prefix(a.key), &a};
+  } else {
+    for (const Attribute& a : attrs)
+      if (ignore.find(a.key) == ignore.end()) out[n++] = {key_prefix(a.key), &a};
+  }
+  s.nsorted = n;
   bool kept = true;
-  for (std::size_t i = 1; i < s.sorted.size(); ++i)
-    for (std::size_t j = i; j > 0 && less(s.sorted[j], s.sorted[j - 1]); --j) {
-      std::swap(s.sorted[j], s.sorted[j - 1]);
-      kept = false;
-    }
+  for (std::size_t i = 1; i < n; ++i) {
+    if (!less(out[i], out[i - 1])) continue;
+    kept = false;
+    const SortKey x = out[i];
+    std::size_t j = i;
+    for (; j > 0 && less(x, out[j - 1]); --j) out[j] = out[j - 1];
+    out[j] = x;
+  }
   return kept;
 }
 
@@ -95,7 +127,7 @@ bool sort_attrs(Scratch& s, std::span<const Attribute> attrs, const StringSet& i
 void put_attr_block(Scratch& s, std::span<const Attribute> attrs, uint32_t field,
                     const StringSet& ignore) {
   sort_attrs(s, attrs, ignore);
-  for (const SortKey& k : s.sorted) {
+  for (const SortKey& k : std::span(s.sorted.data(), s.nsorted)) {
     s.kv.clear();
     otlp::key_value_payload(s.kv, k.attr->key, k.attr->value);
     wire::append_bytes_field(s.buf, field, s.kv);
@@ -258,26 +290,46 @@ uint16_t* DedupStage::find_locked(Shard& s, const Key& k) const {
   return nullptr;
 }
 
-bool DedupStage::seen_locked(Shard& s, const Key& k, uint64_t now, int64_t& size_delta,
+// Inlined in the loop of process(), its one caller on the hot path.
+[[gnu::always_inline]] inline bool DedupStage::seen_locked(Shard& s, const Key& k, uint64_t now, int64_t& size_delta,
                              uint64_t& evictions) {
-  rotate(s, now, size_delta);
-  if (find_locked(s, k)) return true;
+  // One probe for both answers: the slot holding `k` (it stops where find_locked() does), and a
+  // free slot in the home line for it if it is not there.
+  const uint64_t bits = passed_bits(k);
+  Line* const home = s.table + (k.lo & line_mask_);
+  int free_slot = -1;
+  for (std::size_t j = 0; j < kSlots; ++j) {
+    if (!live(s, home->gens[j])) {
+      if (free_slot < 0) free_slot = static_cast<int>(j);
+    } else if (home->keys[j].lo == k.lo && home->keys[j].hi == k.hi) {
+      return true;
+    }
+  }
+  if (live(s, home->overflow) && (home->passed & bits) == bits && find_locked(s, k)) return true;
   if (s.counts[s.gen % kGenerations] >= generation_cap_) {
     // Full before its time is up: forget the oldest generation now and start a new one.
     evictions += s.counts[(s.gen + 1) % kGenerations];
     advance(s, size_delta);
     s.cur_start = std::max(s.cur_start, now);
+    free_slot = -1;  // a slot of the forgotten generation may have come free before that one
   }
-  // The first free slot from the home line on: there is one, as the live keys (at most
-  // kGenerations * generation_cap_ - 1) are fewer than the slots.
+  auto take = [&](Line& l, std::size_t j) {
+    l.keys[j] = k;
+    l.gens[j] = s.gen;
+    ++s.counts[s.gen % kGenerations];
+    ++size_delta;
+  };
+  if (free_slot >= 0) {  // the usual case: room in the home line, nothing passed on the way
+    take(*home, static_cast<std::size_t>(free_slot));
+    return false;
+  }
+  // The first free slot from the home line on, marking each full line passed: there is one, as
+  // the live keys (at most kGenerations * generation_cap_ - 1) are fewer than the slots.
   for (std::size_t i = k.lo & line_mask_;; i = (i + 1) & line_mask_) {
     Line& l = s.table[i];
     for (std::size_t j = 0; j < kSlots; ++j) {
       if (live(s, l.gens[j])) continue;
-      l.keys[j] = k;
-      l.gens[j] = s.gen;
-      ++s.counts[s.gen % kGenerations];
-      ++size_delta;
+      take(l, j);
       return false;
     }
     if (!live(s, l.overflow)) l.passed = 0;  // whoever went past before has expired
@@ -345,16 +397,14 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
           // The same bytes, the run's fields permuted.
           if (s.form.size() < form.size()) s.form.resize(form.size());
           char* out = s.form.data();
-          const char* run = attrs.front().key.data() - kPlainKeyOffset;
-          const char* run_end = attrs.back().value.data() + attrs.back().value.size();
           auto put = [&out](const char* from, const char* to) {
-            std::memcpy(out, from, static_cast<std::size_t>(to - from));
+            copy_small(out, from, static_cast<std::size_t>(to - from));
             out += to - from;
           };
-          put(form.data(), run);
-          for (const SortKey& sk : s.sorted)
+          put(form.data(), attrs.front().key.data() - kPlainKeyOffset);
+          for (const SortKey& sk : std::span(s.sorted.data(), s.nsorted))
             put(sk.attr->key.data() - kPlainKeyOffset, sk.attr->value.data() + sk.attr->value.size());
-          put(run_end, form.data() + form.size());
+          put(attrs.back().value.data() + attrs.back().value.size(), form.data() + form.size());
           form = std::string_view(s.form.data(), form.size());
         }
         k = hash_of(form);
@@ -381,6 +431,7 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     if (s.order[sh] == s.order[sh + 1]) continue;
     Shard& shard = shards_[sh];
     std::lock_guard<std::mutex> lock(shard.mu);
+    rotate(shard, now, size_delta);  // once: `now` is one instant for the whole request
     for (uint32_t i = s.order[sh]; i < s.order[sh + 1]; ++i) {
       // A lookup is one read of a line of a table bigger than the caches: start reading the line
       // of a key a few places on, so that the reads overlap.

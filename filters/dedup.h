@@ -106,7 +106,8 @@ class DedupStage final : public CountedStage {
     return (1ull << (k.hi & 63)) | (1ull << ((k.hi >> 6) & 63));
   }
 
-  // True when `k` was seen within the window; otherwise remembers it. Caller holds s.mu.
+  // True when `k` was seen within the window; otherwise remembers it. Caller holds s.mu and has
+  // rotated the shard to `now`.
   bool seen_locked(Shard& s, const Key& k, uint64_t now, int64_t& size_delta, uint64_t& evictions);
   // Takes `k` back out of the window, if it is there. Caller holds s.mu.
   void forget_locked(Shard& s, const Key& k, int64_t& size_delta);

@@ -337,7 +337,7 @@ void Edits::set_log_body(const LogRecordEntry& l, std::string_view any_value) {
 
 // --- The view ---
 
-std::span<const Attribute> Edits::attributes(uint32_t owner, AttrRange r) {
+std::span<const Attribute> Edits::edited_attributes(uint32_t owner, AttrRange r) {
   const auto original = ix_ ? ix_->attributes(r) : std::span<const Attribute>();
   if (!ix_ || (flags_[owner] & kAttrsEdited) == 0) return original;
   view_.clear();

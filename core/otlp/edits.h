@@ -142,7 +142,13 @@ class Edits {
     bool dead;
   };
 
-  std::span<const Attribute> attributes(uint32_t owner, AttrRange r);
+  // Inline for the usual case, an owner whose attributes no stage touched: every stage asks for
+  // every item's attributes.
+  std::span<const Attribute> attributes(uint32_t owner, AttrRange r) {
+    if (ix_ && (flags_[owner] & kAttrsEdited) == 0) return ix_->attributes(r);
+    return edited_attributes(owner, r);
+  }
+  std::span<const Attribute> edited_attributes(uint32_t owner, AttrRange r);
   uint32_t push(uint32_t node, Op op, std::string_view b);
   std::string_view store(std::string_view b);
   void cancel(uint32_t entry);
