@@ -379,36 +379,32 @@ class IndexBuilder {
     return true;
   }
 
-  // Wire types of the known fields of each data point type, indexed by field number;
-  // 0xff = unknown field. 'r' marks repeated scalars (packed or not).
-  struct FieldSpec {
-    uint8_t wire;
-    bool repeated;
+  // Wire types of the known fields of each data point type, indexed by field number (0xff: an
+  // unknown field), and the repeated scalars (packed or not) as a bit per field number. Looked up
+  // once per point, not per field.
+  struct PointFields {
+    uint8_t wire[16];
+    uint32_t count;
+    uint32_t repeated;
   };
-  static FieldSpec point_field(MetricType type, uint32_t field) {
+  static const PointFields& point_fields(MetricType type) {
     constexpr uint8_t V = 0, F64 = 1, LD = 2, X = 0xff;
+    static constexpr PointFields none{{X}, 0, 0};
+    static constexpr PointFields number{{X, X, F64, F64, F64, LD, F64, LD, V}, 9, 0};
+    static constexpr PointFields histogram{
+        {X, X, F64, F64, F64, F64, F64, F64, LD, LD, V, F64, F64}, 13, (1u << 6) | (1u << 7)};
+    static constexpr PointFields exponential{
+        {X, LD, F64, F64, F64, F64, V, F64, LD, LD, V, LD, F64, F64, F64}, 15, 0};
+    static constexpr PointFields summary{{X, X, F64, F64, F64, F64, LD, LD, V}, 9, 0};
     switch (type) {
       case MetricType::gauge:
-      case MetricType::sum: {
-        static constexpr uint8_t t[] = {X, X, F64, F64, F64, LD, F64, LD, V};
-        return field < std::size(t) ? FieldSpec{t[field], false} : FieldSpec{X, false};
-      }
-      case MetricType::histogram: {
-        static constexpr uint8_t t[] = {X, X, F64, F64, F64, F64, F64, F64, LD, LD, V, F64, F64};
-        const bool rep = field == 6 || field == 7;
-        return field < std::size(t) ? FieldSpec{t[field], rep} : FieldSpec{X, false};
-      }
-      case MetricType::exponential_histogram: {
-        static constexpr uint8_t t[] = {X, LD, F64, F64, F64, F64, V, F64, LD, LD, V, LD, F64, F64, F64};
-        return field < std::size(t) ? FieldSpec{t[field], false} : FieldSpec{X, false};
-      }
-      case MetricType::summary: {
-        static constexpr uint8_t t[] = {X, X, F64, F64, F64, F64, LD, LD, V};
-        return field < std::size(t) ? FieldSpec{t[field], false} : FieldSpec{X, false};
-      }
+      case MetricType::sum: return number;
+      case MetricType::histogram: return histogram;
+      case MetricType::exponential_histogram: return exponential;
+      case MetricType::summary: return summary;
       case MetricType::none: break;
     }
-    return {X, false};
+    return none;
   }
 
   bool data_point(const Cursor& outer, uint32_t parent, uint32_t mi, MetricType type) {
@@ -416,6 +412,7 @@ class IndexBuilder {
     const auto first = static_cast<uint32_t>(ix_.attrs_.size());
     const uint32_t attr_field = Index::attribute_field(NodeKind::data_point, type);
     const uint32_t ex_field = Index::exemplar_field(type);
+    const PointFields& fields = point_fields(type);
     uint64_t start = 0, time = 0;
     uint32_t last_field = 0;
     bool in_order = true;
@@ -426,10 +423,11 @@ class IndexBuilder {
         in_order &= c.field() >= last_field && c.field() != ex_field;
         last_field = c.field();
       }
-      const FieldSpec spec = point_field(type, c.field());
-      if (spec.wire != 0xff) {
-        const auto w = static_cast<WireType>(spec.wire);
-        if (!(spec.repeated ? expect_repeated(c, w) : expect(c, w))) return false;
+      const uint32_t f = c.field();
+      const uint8_t wire = f < fields.count ? fields.wire[f] : 0xff;
+      if (wire != 0xff) {
+        const auto w = static_cast<WireType>(wire);
+        if (!((fields.repeated >> f) & 1u ? expect_repeated(c, w) : expect(c, w))) return false;
       }
       if (c.field() == attr_field) {
         if (!attribute(c, node)) return false;
