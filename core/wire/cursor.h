@@ -44,17 +44,19 @@ class Cursor {
     const char* const stop = base_ + end_;
     const char* p = base_ + pos_;
     uint64_t key;
-    if (static_cast<uint8_t>(*p) < 0x80u) {
+    if (static_cast<uint8_t>(*p) < 0x80u) {  // fields 1..15, the usual case: only 0 is bad
       key = static_cast<uint8_t>(*p++);
+      if (key < 8) return fail(otlp::IndexError::bad_field_number);
     } else {
       bool too_long = false;
       p = decode_varint(p, stop, &key, &too_long);
       if (!p) return fail(too_long ? otlp::IndexError::bad_varint : otlp::IndexError::truncated);
+      const uint64_t f = key >> 3;
+      if (f == 0 || (f >= 19000 && f <= 19999) || key > 0xffffffffull)
+        return fail(otlp::IndexError::bad_field_number);
     }
     field_ = static_cast<uint32_t>(key >> 3);
     const auto wt = static_cast<uint8_t>(key & 7u);
-    if (field_ == 0 || (field_ >= 19000 && field_ <= 19999) || key > 0xffffffffull)
-      return fail(otlp::IndexError::bad_field_number);
     header_ = static_cast<uint32_t>(p - base_);
     switch (wt) {
       case 0: {
