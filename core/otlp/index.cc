@@ -155,6 +155,8 @@ class IndexBuilder {
     const auto size = ix_.bytes_.size();
     if (size >= std::numeric_limits<uint32_t>::max()) return {IndexError::too_large, 0};
     ix_.nodes_.push_back(Node{0, 0, 0, static_cast<uint32_t>(size), 0, kNone, NodeKind::root});
+    nodes_n_ = static_cast<uint32_t>(ix_.nodes_.size());
+    attrs_n_ = attrs_n_;
     Cursor c(base_, 0, static_cast<uint32_t>(size));
     while (c.next()) {
       if (c.field() == num(ExportRequest::resource_items)) {
@@ -162,19 +164,19 @@ class IndexBuilder {
       }
     }
     if (!check(c)) return err_;
-    ix_.nodes_[0].subtree_end = static_cast<uint32_t>(ix_.nodes_.size());
+    ix_.nodes_[0].subtree_end = nodes_n_;
     return {};
   }
 
  private:
   // Opens a node for the current length-delimited field of `c`; returns its index.
   uint32_t open(const Cursor& c, uint32_t parent, NodeKind kind) {
-    const auto i = static_cast<uint32_t>(ix_.nodes_.size());
+    const uint32_t i = nodes_n_++;
     ix_.nodes_.push_back(Node{c.field_begin(), c.header(), c.payload(), c.field_end(), i + 1,
                               parent, kind});
     return i;
   }
-  void close(uint32_t i) { ix_.nodes_[i].subtree_end = static_cast<uint32_t>(ix_.nodes_.size()); }
+  void close(uint32_t i) { ix_.nodes_[i].subtree_end = nodes_n_; }
 
   bool fail(IndexError e, uint32_t offset) {
     err_ = {e, offset};
@@ -203,7 +205,7 @@ class IndexBuilder {
         case num(ResourceGroup::resource): {
           if (!expect(c, WireType::length_delimited)) return false;
           const uint32_t rn = open(c, node, NodeKind::resource);
-          const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+          const auto first = attrs_n_;
           Cursor r = inner(c);
           while (r.next()) {
             switch (r.field()) {
@@ -222,7 +224,7 @@ class IndexBuilder {
           close(rn);
           auto& re = ix_.resources_[ri];
           re.resource_node = rn;
-          re.attrs = {first, static_cast<uint32_t>(ix_.attrs_.size()) - first};
+          re.attrs = {first, attrs_n_ - first};
           break;
         }
         case num(ResourceGroup::scope_items):
@@ -279,7 +281,7 @@ class IndexBuilder {
 
   bool scope(const Cursor& outer, uint32_t parent, uint32_t si) {
     const uint32_t node = open(outer, parent, NodeKind::scope);
-    const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+    const auto first = attrs_n_;
     std::string_view name, version;
     Cursor c = inner(outer);
     while (c.next()) {
@@ -306,7 +308,7 @@ class IndexBuilder {
     se.scope_node = node;
     se.name = name;
     se.version = version;
-    se.attrs = {first, static_cast<uint32_t>(ix_.attrs_.size()) - first};
+    se.attrs = {first, attrs_n_ - first};
     return true;
   }
 
@@ -409,7 +411,7 @@ class IndexBuilder {
 
   bool data_point(const Cursor& outer, uint32_t parent, uint32_t mi, MetricType type) {
     const uint32_t node = open(outer, parent, NodeKind::data_point);
-    const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+    const auto first = attrs_n_;
     const uint32_t attr_field = Index::attribute_field(NodeKind::data_point, type);
     const uint32_t ex_field = Index::exemplar_field(type);
     const PointFields& fields = point_fields(type);
@@ -440,7 +442,7 @@ class IndexBuilder {
     if (!check(c)) return false;
     close(node);
     ix_.points_.push_back(DataPointEntry{node, mi,
-                                         {first, static_cast<uint32_t>(ix_.attrs_.size()) - first},
+                                         {first, attrs_n_ - first},
                                          start, time, kAttributes && in_order && plain_kv_});
     return true;
   }
@@ -448,7 +450,7 @@ class IndexBuilder {
   bool span(const Cursor& outer, uint32_t parent, uint32_t si) {
     const uint32_t node = open(outer, parent, NodeKind::span);
     const auto sp = static_cast<uint32_t>(ix_.spans_.size());
-    const auto first_attr = static_cast<uint32_t>(ix_.attrs_.size());
+    const auto first_attr = attrs_n_;
     const auto first_event = static_cast<uint32_t>(ix_.events_.size());
     const auto first_link = static_cast<uint32_t>(ix_.links_.size());
     SpanEntry e{node, si, {}, {}, {}, {}, 0, {first_attr, 0}, first_event, 0, first_link, 0};
@@ -511,7 +513,7 @@ class IndexBuilder {
     if (!check(c)) return false;
     close(node);
     e.attrs.count = own_attrs;
-    if (static_cast<uint32_t>(ix_.attrs_.size()) - first_attr != own_attrs) {
+    if (attrs_n_ - first_attr != own_attrs) {
       group_span_attributes(node, first_attr, first_event, first_link);
     }
     ix_.spans_.push_back(e);
@@ -539,7 +541,7 @@ class IndexBuilder {
 
   bool span_event(const Cursor& outer, uint32_t parent, uint32_t sp) {
     const uint32_t node = open(outer, parent, NodeKind::span_event);
-    const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+    const auto first = attrs_n_;
     std::string_view name;
     Cursor c = inner(outer);
     while (c.next()) {
@@ -561,13 +563,13 @@ class IndexBuilder {
     }
     if (!check(c)) return false;
     close(node);
-    ix_.events_.push_back(SpanEventEntry{node, sp, name, {first, static_cast<uint32_t>(ix_.attrs_.size()) - first}});
+    ix_.events_.push_back(SpanEventEntry{node, sp, name, {first, attrs_n_ - first}});
     return true;
   }
 
   bool span_link(const Cursor& outer, uint32_t parent, uint32_t sp) {
     const uint32_t node = open(outer, parent, NodeKind::span_link);
-    const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+    const auto first = attrs_n_;
     std::string_view trace_id, span_id;
     Cursor c = inner(outer);
     while (c.next()) {
@@ -596,13 +598,13 @@ class IndexBuilder {
     }
     if (!check(c)) return false;
     close(node);
-    ix_.links_.push_back(SpanLinkEntry{node, sp, trace_id, span_id, {first, static_cast<uint32_t>(ix_.attrs_.size()) - first}});
+    ix_.links_.push_back(SpanLinkEntry{node, sp, trace_id, span_id, {first, attrs_n_ - first}});
     return true;
   }
 
   bool log_record(const Cursor& outer, uint32_t parent, uint32_t si) {
     const uint32_t node = open(outer, parent, NodeKind::log_record);
-    const auto first = static_cast<uint32_t>(ix_.attrs_.size());
+    const auto first = attrs_n_;
     LogRecordEntry e{node, si, kNone, 0, {}, {}, ValueType::empty, {}, {}, {}, {}};
     Cursor c = inner(outer);
     while (c.next()) {
@@ -654,7 +656,7 @@ class IndexBuilder {
     }
     if (!check(c)) return false;
     close(node);
-    e.attrs = {first, static_cast<uint32_t>(ix_.attrs_.size()) - first};
+    e.attrs = {first, attrs_n_ - first};
     ix_.logs_.push_back(e);
     return true;
   }
@@ -671,6 +673,7 @@ class IndexBuilder {
     // Filled where it lies: one built aside and copied in is read back, whole, from the small
     // stores that built it, which the CPU cannot forward (it showed as a fifth of the index).
     Attribute& a = ix_.attrs_.emplace_back();
+    ++attrs_n_;
     a.node = node;
     if (scalar_key_value(outer.payload(), outer.field_end(), &a)) {
       plain_kv_ &= outer.payload() - outer.header() == 1;
@@ -822,6 +825,9 @@ class IndexBuilder {
 
   Index& ix_;
   const char* base_;
+  // ix_.nodes_.size() and ix_.attrs_.size(), kept as counts: a vector's size is a division by
+  // the element size (28, 40 bytes), and every node and attribute asks for it.
+  uint32_t nodes_n_ = 0, attrs_n_ = 0;
   IndexResult err_;
   bool plain_kv_ = true;  // every KeyValue since data_point() began is plain (DataPointEntry)
 };
