@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "core/otlp/fields.h"
+#include "core/wire/copy.h"
 #include "core/wire/cursor.h"
 #include "core/wire/writer.h"
 #include "filters/yaml_reader.h"
@@ -67,24 +68,6 @@ uint64_t key_prefix(std::string_view k) {
     std::memcpy(&v, k.data(), k.size());
   if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
   return v;
-}
-
-// Copies `n` bytes of one field (tens of bytes) with a few fixed-size moves rather than a call.
-void copy_small(char* out, const char* from, std::size_t n) {
-  if (n > 64) {
-    std::memcpy(out, from, n);
-  } else if (n > 32) {  // the first 32 and the last 32, overlapping
-    std::memcpy(out, from, 32);
-    std::memcpy(out + n - 32, from + n - 32, 32);
-  } else if (n >= 16) {
-    std::memcpy(out, from, 16);
-    std::memcpy(out + n - 16, from + n - 16, 16);
-  } else if (n >= 8) {
-    std::memcpy(out, from, 8);
-    std::memcpy(out + n - 8, from + n - 8, 8);
-  } else {
-    for (std::size_t i = 0; i < n; ++i) out[i] = from[i];
-  }
 }
 
 // (key, value) order: on key prefixes, the full comparison only when two prefixes are equal.
@@ -398,8 +381,7 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
           if (s.form.size() < form.size()) s.form.resize(form.size());
           char* out = s.form.data();
           auto put = [&out](const char* from, const char* to) {
-            copy_small(out, from, static_cast<std::size_t>(to - from));
-            out += to - from;
+            out = wire::copy_run(out, from, static_cast<std::size_t>(to - from));
           };
           put(form.data(), attrs.front().key.data() - kPlainKeyOffset);
           for (const SortKey& sk : std::span(s.sorted.data(), s.nsorted))

@@ -8,6 +8,8 @@
 
 #include <protozero/varint.hpp>
 
+#include "core/wire/copy.h"
+
 namespace otlpgate::otlp {
 
 namespace {
@@ -21,6 +23,7 @@ Rewriter::NodeState& Rewriter::touch(uint32_t i) {
   if (s.stamp != stamp_) {
     s.stamp = stamp_;
     s.state = kClean;
+    s.touched_children = false;
     s.first_append = s.last_append = kNone;
     dirty_.push_back(i);
   }
@@ -45,37 +48,33 @@ void Rewriter::write(const Index& ix, const Edits& edits, uint32_t i, char*& out
   const char* base = ix.data().data();
   const State st = state(i);
   if (st == kClean) {
-    std::memcpy(out, base + n.begin, n.end - n.begin);
-    out += n.end - n.begin;
+    out = wire::copy_run(out, base + n.begin, n.end - n.begin);
     return;
   }
   const NodeState& ns = ns_[i];
   if (i != 0) {  // the root has no tag or length
-    std::memcpy(out, base + n.begin, n.header - n.begin);
-    out += n.header - n.begin;
+    out = wire::copy_run(out, base + n.begin, n.header - n.begin);
     out += protozero::add_varint_to_buffer(out, ns.payload_size);
   }
   if (st == kReplaced) {
     const auto b = edits.bytes(edits.entries()[ns.replacement]);
-    std::memcpy(out, b.data(), b.size());
-    out += b.size();
+    out = wire::copy_run(out, b.data(), b.size());
+  } else if (!ns.touched_children) {  // appends only: the payload as it is
+    out = wire::copy_run(out, base + n.payload, n.end - n.payload);
   } else {
     uint32_t pos = n.payload;
     for (uint32_t c = i + 1; c < n.subtree_end; c = nodes[c].subtree_end) {
       const State cs = state(c);
       if (cs == kClean) continue;  // copied with the bytes around it
-      std::memcpy(out, base + pos, nodes[c].begin - pos);
-      out += nodes[c].begin - pos;
+      out = wire::copy_run(out, base + pos, nodes[c].begin - pos);
       if (cs != kDropped) write(ix, edits, c, out);
       pos = nodes[c].end;
     }
-    std::memcpy(out, base + pos, n.end - pos);
-    out += n.end - pos;
+    out = wire::copy_run(out, base + pos, n.end - pos);
   }
   for (uint32_t e = ns.first_append; e != kNone; e = next_append_[e]) {
     const auto b = edits.bytes(edits.entries()[e]);
-    std::memcpy(out, b.data(), b.size());
-    out += b.size();
+    out = wire::copy_run(out, b.data(), b.size());
   }
 }
 
@@ -105,6 +104,8 @@ void Rewriter::size_node(const Index& ix, const Edits& edits, uint32_t i) {
   uint64_t size = 0;
   if (s.state == kReplaced) {
     size = edits.bytes(edits.entries()[s.replacement]).size();
+  } else if (!s.touched_children) {  // appends only: no child changed, none can be pruned
+    size = nd.end - nd.payload;
   } else {
     size = nd.end - nd.payload;
     uint32_t structural = 0, kept = 0;
@@ -189,6 +190,7 @@ RewriteResult Rewriter::apply(const Index& ix, const Edits& edits) {
       const bool seen = ns_[p].stamp == stamp_;
       NodeState& ps = touch(p);
       if (ps.state == kClean) ps.state = kDirty;
+      ps.touched_children = true;
       if (seen) break;  // its own path is (or will be) walked
     }
   }

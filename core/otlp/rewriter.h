@@ -30,6 +30,7 @@ class Rewriter {
   struct NodeState {
     uint32_t stamp = 0;  // the apply() call this state belongs to; otherwise the node is clean
     State state = kClean;
+    bool touched_children = false;  // some child's state is not clean: the children need a look
     uint32_t replacement;   // edit entry of a replaced node
     uint32_t first_append;  // first append entry, or kNone
     uint32_t last_append;
