@@ -274,8 +274,9 @@ uint16_t* DedupStage::find_locked(Shard& s, const Key& k) const {
 }
 
 // Inlined in the loop of process(), its one caller on the hot path.
-[[gnu::always_inline]] inline bool DedupStage::seen_locked(Shard& s, const Key& k, uint64_t now, int64_t& size_delta,
-                             uint64_t& evictions) {
+[[gnu::always_inline]] inline bool DedupStage::seen_locked(Shard& s, const Key& k, uint64_t now,
+                                                           int64_t& size_delta,
+                                                           uint64_t& evictions) {
   // One probe for both answers: the slot holding `k` (it stops where find_locked() does), and a
   // free slot in the home line for it if it is not there.
   const uint64_t bits = passed_bits(k);
@@ -385,7 +386,8 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
           };
           put(form.data(), attrs.front().key.data() - kPlainKeyOffset);
           for (const SortKey& sk : std::span(s.sorted.data(), s.nsorted))
-            put(sk.attr->key.data() - kPlainKeyOffset, sk.attr->value.data() + sk.attr->value.size());
+            put(sk.attr->key.data() - kPlainKeyOffset,
+                sk.attr->value.data() + sk.attr->value.size());
           put(attrs.back().value.data() + attrs.back().value.size(), form.data() + form.size());
           form = std::string_view(s.form.data(), form.size());
         }

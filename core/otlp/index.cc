@@ -156,7 +156,7 @@ class IndexBuilder {
     if (size >= std::numeric_limits<uint32_t>::max()) return {IndexError::too_large, 0};
     ix_.nodes_.push_back(Node{0, 0, 0, static_cast<uint32_t>(size), 0, kNone, NodeKind::root});
     nodes_n_ = static_cast<uint32_t>(ix_.nodes_.size());
-    attrs_n_ = attrs_n_;
+    attrs_n_ = static_cast<uint32_t>(ix_.attrs_.size());  // empty: build() cleared it
     Cursor c(base_, 0, static_cast<uint32_t>(size));
     while (c.next()) {
       if (c.field() == num(ExportRequest::resource_items)) {

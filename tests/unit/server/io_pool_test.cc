@@ -5,9 +5,9 @@
 // a heap-use-after-free at exit (seen in CI as a failed exit of the drained gateway).
 #include <memory>
 
+#include <gtest/gtest.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <gtest/gtest.h>
 
 #include "server/io_pool.h"
 
