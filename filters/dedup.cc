@@ -421,7 +421,10 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
       // of a key a few places on, so that the reads overlap.
       if (i + kPrefetchDistance < s.sorted_pending.size()) {
         const Pending& ahead = s.sorted_pending[i + kPrefetchDistance];
-        __builtin_prefetch(shards_[ahead.shard].table + (ahead.key.lo & line_mask_));
+        // And the line after it: a third of home lines are full, and a new key goes on there.
+        const Line* table = shards_[ahead.shard].table;
+        __builtin_prefetch(table + (ahead.key.lo & line_mask_));
+        __builtin_prefetch(table + ((ahead.key.lo + 1) & line_mask_));
       }
       const Pending& p = s.sorted_pending[i];
       if (seen_locked(shard, p.key, now, size_delta, evictions)) {
