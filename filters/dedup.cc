@@ -54,7 +54,7 @@ thread_local Scratch t_s;
 constexpr std::ptrdiff_t kPlainKeyOffset = 4;
 
 // How many keys ahead of its lookup a key's line is prefetched.
-constexpr std::size_t kPrefetchDistance = 8;
+constexpr std::size_t kPrefetchDistance = 16;
 // How many points ahead of its key a point's bytes are prefetched.
 constexpr std::size_t kPointsAhead = 4;
 
