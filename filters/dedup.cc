@@ -41,8 +41,9 @@ struct SortKey {
 struct Scratch {
   std::string buf, kv;
   std::vector<char> form;  // a plain point's canonical form, when it is not its payload as it is
-  std::vector<SortKey> sorted;  // sort_attrs(): its first nsorted entries
+  std::vector<SortKey> sorted;  // sort_attrs(): its first nsorted entries, sorted_view()
   std::size_t nsorted = 0;
+  std::span<const SortKey> sorted_view() const { return {sorted.data(), nsorted}; }
   std::vector<DedupStage::Key> resource_keys;
   std::vector<Pending> pending, sorted_pending;
   std::vector<uint32_t> order, fill;
@@ -110,7 +111,7 @@ bool sort_attrs(Scratch& s, std::span<const Attribute> attrs, const StringSet& i
 void put_attr_block(Scratch& s, std::span<const Attribute> attrs, uint32_t field,
                     const StringSet& ignore) {
   sort_attrs(s, attrs, ignore);
-  for (const SortKey& k : std::span(s.sorted.data(), s.nsorted)) {
+  for (const SortKey& k : s.sorted_view()) {
     s.kv.clear();
     otlp::key_value_payload(s.kv, k.attr->key, k.attr->value);
     wire::append_bytes_field(s.buf, field, s.kv);
@@ -278,7 +279,8 @@ uint16_t* DedupStage::find_locked(Shard& s, const Key& k) const {
                                                            int64_t& size_delta,
                                                            uint64_t& evictions) {
   // One probe for both answers: the slot holding `k` (it stops where find_locked() does), and a
-  // free slot in the home line for it if it is not there.
+  // free slot in the home line for it if it is not there. (find_locked() then the insertion loop,
+  // each reading the home line, was 4-5 % slower in BM_DedupWindow.)
   const uint64_t bits = passed_bits(k);
   Line* const home = s.table + (k.lo & line_mask_);
   int free_slot = -1;
@@ -385,7 +387,7 @@ void DedupStage::process(const otlp::Index& ix, otlp::Edits& edits) {
             out = wire::copy_run(out, from, static_cast<std::size_t>(to - from));
           };
           put(form.data(), attrs.front().key.data() - kPlainKeyOffset);
-          for (const SortKey& sk : std::span(s.sorted.data(), s.nsorted))
+          for (const SortKey& sk : s.sorted_view())
             put(sk.attr->key.data() - kPlainKeyOffset,
                 sk.attr->value.data() + sk.attr->value.size());
           put(attrs.back().value.data() + attrs.back().value.size(), form.data() + form.size());

@@ -338,8 +338,8 @@ void Edits::set_log_body(const LogRecordEntry& l, std::string_view any_value) {
 // --- The view ---
 
 std::span<const Attribute> Edits::edited_attributes(uint32_t owner, AttrRange r) {
-  const auto original = ix_ ? ix_->attributes(r) : std::span<const Attribute>();
-  if (!ix_ || (flags_[owner] & kAttrsEdited) == 0) return original;
+  if (!ix_) return {};  // attributes() answered an index's untouched owner itself
+  const auto original = ix_->attributes(r);
   view_.clear();
   for (const Attribute& a : original) {
     const uint8_t f = flags_[a.node];

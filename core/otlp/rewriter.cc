@@ -101,13 +101,10 @@ void Rewriter::size_node(const Index& ix, const Edits& edits, uint32_t i) {
   NodeState& s = ns_[i];
   const Node& nd = nodes[i];
   if (s.state == kDropped) return;
-  uint64_t size = 0;
+  uint64_t size = nd.end - nd.payload;
   if (s.state == kReplaced) {
     size = edits.bytes(edits.entries()[s.replacement]).size();
-  } else if (!s.touched_children) {  // appends only: no child changed, none can be pruned
-    size = nd.end - nd.payload;
-  } else {
-    size = nd.end - nd.payload;
+  } else if (s.touched_children) {  // otherwise appends only: no child changed, none is pruned
     uint32_t structural = 0, kept = 0;
     for (uint32_t c = i + 1; c < nd.subtree_end; c = nodes[c].subtree_end) {
       const State cs = state(c);
