@@ -3,6 +3,7 @@
 #include "filters/redact.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <vector>
 
@@ -201,6 +202,14 @@ std::unique_ptr<RedactStage> RedactStage::create(const config::Processor& p, std
   return st;
 }
 
+bool RedactStage::may_name_any(const otlp::Index& ix) const {
+  for (unsigned w = 0; w < 4; ++w)
+    for (uint64_t bits = key_signatures_[w]; bits != 0; bits &= bits - 1)
+      if (ix.may_have_key_signature(static_cast<uint8_t>(w * 64 + std::countr_zero(bits))))
+        return true;
+  return false;
+}
+
 uint32_t RedactStage::decide(std::string_view key) const {
   if (ignored_.find(key) != ignored_.end()) return kIgnore;
   if (delete_.find(key) != delete_.end()) return kDeleteExact;
@@ -325,10 +334,12 @@ void RedactStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     if (changed && level == 2) edited.push_back(item);
   };
   if (edits.empty() && exact_keys_only_) {
-    // Nothing changed yet (the index is the request) and only a few keys matter: one pass
-    // over the index's attributes, the owner looked up for the rare candidates.
+    // Nothing changed yet (the index is the request) and only a few keys matter: no pass at all
+    // when the request has none of their signatures (the usual case), else one pass over the
+    // index's attributes, the owner looked up for the rare candidates.
     const auto nodes = ix.nodes();
-    for (const otlp::Attribute& a : ix.attributes()) {
+    const auto attrs = may_name_any(ix) ? ix.attributes() : std::span<const otlp::Attribute>();
+    for (const otlp::Attribute& a : attrs) {
       if (!may_be_named(a)) continue;
       const otlp::Node& owner = nodes[nodes[a.node].parent];
       const int level = owner.kind == otlp::NodeKind::resource ? 0

@@ -77,6 +77,9 @@ class RedactStage final : public CountedStage {
     return (key_lengths_ & length_bit(a.key.size())) != 0 &&
            ((key_signatures_[a.key_sig / 64] >> (a.key_sig % 64)) & 1u) != 0;
   }
+  // Whether the signature of one of those keys is among the request's
+  // (otlp::Index::may_have_key_signature).
+  bool may_name_any(const otlp::Index& ix) const;
   bool exact_keys_only_ = false;
   uint64_t key_lengths_ = 0;
   uint64_t key_signatures_[4] = {};

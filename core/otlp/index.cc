@@ -129,6 +129,7 @@ void Index::clear() {
   links_.clear();
   logs_.clear();
   attrs_.clear();
+  std::memset(key_sigs_, 0, sizeof key_sigs_);
   attributes_ = true;
 }
 
@@ -682,6 +683,7 @@ class IndexBuilder {
       if (!key_value(outer.payload(), outer.field_end(), 0, &a)) return false;  // the build fails
     }
     a.key_sig = Attribute::key_signature(a.key);  // its bytes were just read
+    ix_.key_sigs_[a.key_sig] = 1;
     close(node);
     return true;
   }

@@ -249,6 +249,13 @@ class Index {
   std::span<const Attribute> attributes(AttrRange r) const noexcept {
     return std::span<const Attribute>(attrs_).subspan(r.first, r.count);
   }
+  // Whether an attribute of the request (a KeyValue at resource, scope or item level) may have a
+  // key of this signature (Attribute::key_signature): false means none has. A stage looking for
+  // a few exact keys passes over a request that has none of them without reading its attributes.
+  // Always true when the build did not record attributes.
+  bool may_have_key_signature(uint8_t sig) const noexcept {
+    return !attributes_ || key_sigs_[sig] != 0;
+  }
 
   // Items as OTLP counts them: data points, spans or log records.
   uint64_t item_count() const noexcept;
@@ -277,6 +284,9 @@ class Index {
   std::vector<SpanLinkEntry> links_;
   std::vector<LogRecordEntry> logs_;
   std::vector<Attribute> attrs_;
+  // One byte per key signature, set by each attribute the build records: a plain store, with no
+  // read of the byte before it, so that marking costs the index no chain of dependent updates.
+  uint8_t key_sigs_[256] = {};
 };
 
 // Reads a KeyValue payload / an AnyValue payload held anywhere in memory (the bytes an edit

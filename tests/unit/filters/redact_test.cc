@@ -200,6 +200,29 @@ TEST(RedactTest, NothingToRedactLeavesTheVeryInputBytes) {
   EXPECT_TRUE(run(*st, metrics_request({{"m", {{{{"route", "/home"}}}}}}), &out).same_storage);
 }
 
+// A request none of whose keys has the signature of a key to delete is passed over whole
+// (otlp::Index::may_have_key_signature); one that has the key at a single place, however deep,
+// is not, and a key that only shares the signature is left alone.
+TEST(RedactTest, KeysAnywhereInTheRequestAreFoundAndLookalikesLeftAlone) {
+  auto st = stage("redact/x", "delete_keys: [user.email]\n");
+  ASSERT_EQ(otlp::Attribute::key_signature("user.mmait"),
+            otlp::Attribute::key_signature("user.email"));
+  MetricsRequest in = metrics_request({{"m", {{{{"route", "/x"}}}}}}, {{"user.mmait", "r"}});
+  MetricsRequest out;
+  EXPECT_TRUE(run(*st, in, &out).same_storage);
+  EXPECT_EQ(counter(*st, "attributes_redacted{rule=\"delete_keys\"}"), 0u);
+
+  set_attrs(in.mutable_resource_metrics(0)->mutable_scope_metrics(0)->mutable_scope()
+                ->mutable_attributes(),
+            {{"user.email", "s@y.zz"}, {"k", "v"}});
+  EXPECT_FALSE(run(*st, in, &out).same_storage);
+  EXPECT_EQ(attr_map(out.resource_metrics(0).scope_metrics(0).scope().attributes()),
+            (std::map<std::string, std::string>{{"k", "v"}}));
+  EXPECT_EQ(attr_map(out.resource_metrics(0).resource().attributes()),
+            (std::map<std::string, std::string>{{"user.mmait", "r"}}));
+  EXPECT_EQ(counter(*st, "attributes_redacted{rule=\"delete_keys\"}"), 1u);
+}
+
 TEST(RedactTest, ConfigErrors) {
   EXPECT_NE(stage_error("redact/x", "builtin_patterns: [ssn]\n")
                 .find("processors.redact/x.builtin_patterns[0]"),

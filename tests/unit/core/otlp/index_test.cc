@@ -294,6 +294,29 @@ TEST(IndexWithoutAttributes, SameIndexLessTheAttributes) {
   }
 }
 
+// The key-signature table holds exactly the signatures of the request's attributes, at every
+// level; it is rebuilt by each build, and without attributes it says "maybe" for every key.
+TEST(IndexAttributes, KeySignatureTableHoldsTheRequestsKeys) {
+  otlp::Index ix;
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    SCOPED_TRACE(seed);
+    for (Signal signal : kAllSignals) {
+      ASSERT_TRUE(ix.build(signal, Bytes::adopt(testing::random_request_bytes(signal, seed))));
+      bool want[256] = {};
+      for (const otlp::Attribute& a : ix.attributes()) {
+        EXPECT_EQ(a.key_sig, otlp::Attribute::key_signature(a.key));
+        want[a.key_sig] = true;
+      }
+      for (unsigned sig = 0; sig < 256; ++sig)
+        EXPECT_EQ(ix.may_have_key_signature(static_cast<uint8_t>(sig)), want[sig]) << sig;
+    }
+  }
+  ASSERT_TRUE(ix.build(Signal::metrics, Bytes::adopt(testing::random_request_bytes(Signal::metrics, 1)),
+                       otlp::IndexOptions{.attributes = false}));
+  for (unsigned sig = 0; sig < 256; ++sig)
+    EXPECT_TRUE(ix.may_have_key_signature(static_cast<uint8_t>(sig)));
+}
+
 // A length-delimited field, for writing requests libprotobuf would not: a span's attributes after
 // its events.
 std::string field(uint32_t number, std::string_view payload) {
