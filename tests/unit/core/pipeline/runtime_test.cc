@@ -618,6 +618,17 @@ TEST(RuntimeTest, ProcessorsWithoutStageSupportAreAConfigError) {
   EXPECT_NE(err.find("service.pipelines.metrics.processors"), std::string::npos) << err;
 }
 
+// A processor's own error already names its place (processors.<id>.<key>): said once.
+TEST(RuntimeTest, ProcessorThatCannotBeBuiltIsNamedOnce) {
+  Backends be;
+  config::Config cfg = fanout_config();
+  cfg.processors.push_back({"dedup", "dedup", "max_series: 0\n"});
+  cfg.service.pipelines[0].processors = {"dedup"};
+  std::string err;
+  EXPECT_FALSE(Runtime::create(cfg, be.factory(), filters::make_stage, &err));
+  EXPECT_EQ(err, "processors.dedup.max_series: must be positive");
+}
+
 TEST(RuntimeTest, ExporterThatCannotBeBuiltIsNamed) {
   std::string err;
   auto rt = Runtime::create(
