@@ -737,15 +737,15 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
       if (rules_.empty() && !items) break;
       const auto points = ix.data_points();
       DecisionCache::Map* by_name = name_only_ && !items ? &name_cache_.local() : nullptr;
+      std::vector<NamePlan>* plans = by_name ? &plans_.local() : nullptr;
       for (const auto& m : ix.metrics()) {
         if (edits.dropped(m.node)) continue;
         const std::string_view name = edits.metric_name(m);
         if (by_name) {
           // The rules read only the metric name: decide once per name whether they leave its
           // points alone (the usual case), drop them all, or write the same labels on each.
-          std::vector<NamePlan>& plans = plans_.local();
           const uint32_t d = DecisionCache::get(*by_name, name, [&](std::string_view n) {
-            return plan_for(n, s, memo, rules_, plans, *by_name);
+            return plan_for(n, s, memo, rules_, *plans, *by_name);
           });
           if (d == kNameNoop) continue;
           if (d == kNameDrop || d == kNameNoName) {
@@ -753,7 +753,7 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
             if (m.point_count > 0) (d == kNameDrop ? dropped : no_name) += edits.drop(m.node);
             continue;
           }
-          const NamePlan& plan = plans[d - kNamePlan];
+          const NamePlan& plan = (*plans)[d - kNamePlan];
           bool any = false;
           s.encoded.assign(plan.writes.size(), {});
           for (uint32_t pi = m.first_point; pi < m.first_point + m.point_count; ++pi) {

@@ -366,7 +366,7 @@ std::span<const Attribute> Edits::edited_attributes(uint32_t owner, AttrRange r)
   return view_;
 }
 
-std::string_view Edits::metric_name(const MetricEntry& m) const noexcept {
+std::string_view Edits::edited_metric_name(const MetricEntry& m) const noexcept {
   if (!ix_) return m.name;
   if (m.name_node != kNone)
     return (flags_[m.name_node] & kReplaced) ? bytes(entries_[replaced_[m.name_node]]) : m.name;

@@ -120,10 +120,13 @@ class Edits {
   std::span<const Attribute> attributes(const Item& item) {
     return attributes(item.node, item.attrs);
   }
-  std::string_view metric_name(const MetricEntry& m) const noexcept;
+  std::string_view metric_name(const MetricEntry& m) const noexcept {
+    return live_ == 0 ? m.name : edited_metric_name(m);  // inline for an unedited request
+  }
   LogBody log_body(const LogRecordEntry& l) const noexcept;
 
  private:
+  std::string_view edited_metric_name(const MetricEntry& m) const noexcept;
   // Per-node flags of the view.
   enum : uint8_t {
     kDropped = 1,       // the node or an ancestor is dropped
