@@ -185,11 +185,7 @@ bool RuntimeImpl::build(const config::Config& cfg, const ExporterFactory& make_e
       // fed by one receiver must not drop the second pipeline's copy as a duplicate.
       std::string e;
       std::unique_ptr<Stage> st = make_stage(*pc, &e);
-      if (!st) {  // a stage's errors name their place (processors.<id>.<key>) themselves
-        const std::string where = "processors." + pid;
-        return fail(e.rfind(where, 0) == 0 ? e
-                                           : where + ": " + (e.empty() ? "cannot be built" : e));
-      }
+      if (!st) return fail(e.empty() ? "processors." + pid + ": cannot be built" : e);
       st->register_metrics(registry_, {{"processor", pid}, {"pipeline", p.id}});
       rt->stages.push_back(std::move(st));
     }

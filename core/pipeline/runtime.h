@@ -21,7 +21,8 @@ class Runtime : public Ingest {
   // Builds the transport for one configured exporter; returns nullptr and sets *err on failure.
   using ExporterFactory =
       std::function<std::unique_ptr<Exporter>(const config::Exporter&, std::string* err)>;
-  // Builds one processing stage from its config block; nullptr and *err on failure. May be empty
+  // Builds one processing stage from its config block; nullptr and *err on failure, the error
+  // naming its place ("processors.<id>[.<key>]: ...", as filters::make_stage does). May be empty
   // (no stage support): then a pipeline that lists processors is a configuration error.
   using StageFactory =
       std::function<std::unique_ptr<Stage>(const config::Processor&, std::string* err)>;

@@ -142,7 +142,7 @@ Runtime::StageFactory test_stages(std::shared_ptr<FinishLog> log = nullptr) {
     if (p.type == "drop_first") return std::make_unique<DropFirstPoint>();
     if (p.type == "noop") return std::make_unique<LooksOnly>();
     if (p.type == "records" && log) return std::make_unique<RecordsFinish>(log);
-    *err = "unknown processor type " + p.type;
+    *err = "processors." + p.id + ": unknown processor type " + p.type;
     return nullptr;
   };
 }
