@@ -190,6 +190,15 @@ bool has_item_conditions(const Props& p) {
          !p.bodies.empty() || p.has_severity;
 }
 
+// Exclusion needs every condition, the name among them: an exclude list none of whose names can
+// match a name of the request (as it came) drops nothing, and without an include list the stage
+// has nothing to do.
+bool nothing_to_exclude(const Props& inc, const Props& exc, const otlp::Index& ix,
+                        const otlp::Edits& edits) {
+  return !inc.present && exc.present && !exc.names.empty() && edits.empty() &&
+         !exc.names.bounds().may_match_a_name_of(ix);
+}
+
 // Resource level. An absent include block passes everything, an absent exclude block nothing.
 Tri resource_tri(const Props& p, bool is_include, std::span<const Attribute> attrs,
                  std::string& scratch) {
@@ -262,7 +271,7 @@ void FilterStage::process_metrics(const otlp::Index& ix, otlp::Edits& edits) {
   counters_.bump(c_seen_, edits.items_left());
   const Props& inc = metrics_.include;
   const Props& exc = metrics_.exclude;
-  if (!inc.present && !exc.present) return;
+  if ((!inc.present && !exc.present) || nothing_to_exclude(inc, exc, ix, edits)) return;
   std::string& scratch = t_scratch;
   DecisionCache::Map* inc_names =
       inc.present && !inc.names.empty() ? &inc.name_cache.local() : nullptr;
@@ -274,10 +283,7 @@ void FilterStage::process_metrics(const otlp::Index& ix, otlp::Edits& edits) {
   auto metric_tri = [&](const Props& p, Tri above, DecisionCache::Map* cache,
                         std::string_view name) {
     if (above != kMaybe) return above;
-    if (cache && !DecisionCache::get(*cache, name, [&](std::string_view n) {
-          return p.names.matches(n) ? 1u : 0u;
-        }))
-      return kNo;
+    if (cache && !p.names.matches(name, *cache)) return kNo;
     return p.attrs.empty() ? kYes : kMaybe;
   };
   const auto metrics = ix.metrics();
@@ -328,10 +334,7 @@ namespace {
 
 bool span_matches(const Props& p, otlp::Edits& edits, const otlp::SpanEntry& s,
                   DecisionCache::Map* names, std::string& scratch) {
-  if (names && !DecisionCache::get(*names, s.name, [&](std::string_view n) {
-        return p.names.matches(n) ? 1u : 0u;
-      }))
-    return false;
+  if (names && !p.names.matches(s.name, *names)) return false;
   if (!p.kinds.empty()) {
     bool any = false;
     for (int32_t k : p.kinds) any = any || k == s.kind;
@@ -392,7 +395,7 @@ void FilterStage::process_spans(const otlp::Index& ix, otlp::Edits& edits) {
   counters_.bump(c_seen_, edits.items_left());
   const Props& inc = spans_.include;
   const Props& exc = spans_.exclude;
-  if (!inc.present && !exc.present) return;
+  if ((!inc.present && !exc.present) || nothing_to_exclude(inc, exc, ix, edits)) return;
   DecisionCache::Map* inc_names =
       inc.present && !inc.names.empty() ? &inc.name_cache.local() : nullptr;
   DecisionCache::Map* exc_names =

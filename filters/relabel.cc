@@ -568,7 +568,7 @@ std::unique_ptr<RelabelStage> RelabelStage::create(const config::Processor& p, s
     }
   }
   st->name_only_ = !st->rules_.empty();
-  for (const Rule& rule : st->rules_) {
+  for (Rule& rule : st->rules_) {
     const Action a = rule.action;
     const bool reads_name_only = a == Action::replace || a == Action::keep || a == Action::drop ||
                                  a == Action::hashmod || a == Action::lowercase ||
@@ -576,7 +576,14 @@ std::unique_ptr<RelabelStage> RelabelStage::create(const config::Processor& p, s
     bool only = reads_name_only;
     for (const auto& src : rule.source_labels) only = only && src == "__name__";
     st->name_only_ = st->name_only_ && only;
+    if ((a == Action::replace || a == Action::keep || a == Action::drop) &&
+        rule.source_labels.size() == 1 && rule.source_labels[0] == "__name__")
+      rule.name_bounds.set(*rule.re);
   }
+  st->passive_bounded_ = st->name_only_;
+  for (const Rule& rule : st->rules_)
+    st->passive_bounded_ =
+        st->passive_bounded_ && rule.action != Action::keep && rule.name_bounds.bounded();
   if (const YAML::Node list = root[actions_key]) {
     if (!list.IsSequence())
       return r.fail(actions_key, "expected a list of attribute actions"), nullptr;
@@ -670,6 +677,25 @@ uint32_t plan_for(std::string_view name, Scratch& s, std::vector<MatchMemo>& mem
   return kNamePlan + static_cast<uint32_t>(plans.size() - 1);
 }
 
+// Whether a rule's bounds admit a metric name of the request as it came.
+bool may_match_a_name(const std::vector<Rule>& rules, const otlp::Index& ix) {
+  for (const Rule& r : rules)
+    if (r.name_bounds.may_match_a_name_of(ix)) return true;
+  return false;
+}
+
+// What name-only rules make of a name outside every rule's bounds, without running them: no rule
+// matches, so each leaves the labels as they were (replace, drop) or drops the point (keep).
+// kNameUnknown as soon as a rule might match or has no bounds.
+constexpr uint32_t kNameUnknown = ~0u;
+uint32_t outcome_by_bounds(const std::vector<Rule>& rules, std::string_view name) {
+  for (const Rule& r : rules) {
+    if (!r.name_bounds.bounded() || r.name_bounds.may_match(name)) return kNameUnknown;
+    if (r.action == Action::keep) return kNameDrop;
+  }
+  return kNameNoop;
+}
+
 // Applies a plan's writes to one owner's attributes as a per-point run of the same rules would
 // (the first attribute of a name is the label; a label whose text is already the value is left
 // as it is). Returns true when anything changed.
@@ -736,6 +762,7 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
     case Signal::metrics: {
       if (rules_.empty() && !items) break;
       const auto points = ix.data_points();
+      if (passive_bounded_ && !items && edits.empty() && !may_match_a_name(rules_, ix)) break;
       DecisionCache::Map* by_name = name_only_ && !items ? &name_cache_.local() : nullptr;
       std::vector<NamePlan>* plans = by_name ? &plans_.local() : nullptr;
       for (const auto& m : ix.metrics()) {
@@ -744,9 +771,11 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
         if (by_name) {
           // The rules read only the metric name: decide once per name whether they leave its
           // points alone (the usual case), drop them all, or write the same labels on each.
-          const uint32_t d = DecisionCache::get(*by_name, name, [&](std::string_view n) {
-            return plan_for(n, s, memo, rules_, *plans, *by_name);
-          });
+          uint32_t d = outcome_by_bounds(rules_, name);
+          if (d == kNameUnknown)
+            d = DecisionCache::get(*by_name, name, [&](std::string_view n) {
+              return plan_for(n, s, memo, rules_, *plans, *by_name);
+            });
           if (d == kNameNoop) continue;
           if (d == kNameDrop || d == kNameNoName) {
             // The points go (and with them the metric); a metric without any has none to drop.

@@ -71,6 +71,9 @@ class RelabelStage final : public CountedStage {
     std::string target_label;
     std::string replacement = "$1";
     bool captures = true;  // replacement or target_label refer to submatches ($1, ${name})
+    // The names `re` may match, for a replace, keep or drop rule whose one source is __name__;
+    // unbounded otherwise.
+    MatchBounds name_bounds;
   };
   // What a capturing rule's regex made of one input: whether it matched, and where each
   // submatch was (offset, size; offset -1 when the group took no part). Remembered per input.
@@ -99,6 +102,9 @@ class RelabelStage final : public CountedStage {
   std::vector<AttrAction> actions_;
   bool has_level_[3] = {false, false, false};
   bool name_only_ = false;  // every rule reads only __name__: outcomes cached per metric name
+  // Every rule is a replace or drop with name_bounds: a request none of whose metric names lies
+  // within any rule's bounds is left as it is without visiting its metrics.
+  bool passive_bounded_ = false;
   DecisionCache name_cache_;
   PerThread<std::vector<MatchMemo>> memo_;  // one per rule
 

@@ -40,15 +40,37 @@ std::string glob_to_regex(std::string_view glob) {
   return re;
 }
 
+void MatchBounds::set(std::string lo, std::string hi) {
+  lo_ = std::move(lo);
+  hi_ = std::move(hi);
+  lo0_ = lo_.empty() ? 0 : static_cast<unsigned char>(lo_[0]);
+  // An empty upper bound admits only the empty string, which may_match answers before this.
+  hi0_ = hi_.empty() ? 0 : static_cast<unsigned char>(hi_[0]);
+  bounded_ = true;
+}
+
+void MatchBounds::set(const RE2& anchored_at_start) {
+  // Longer bounds reject more, but past a rule's literal prefix they add little.
+  constexpr int kMaxLen = 32;
+  std::string lo, hi;
+  if (anchored_at_start.PossibleMatchRange(&lo, &hi, kMaxLen))
+    set(std::move(lo), std::move(hi));
+  else
+    *this = MatchBounds();
+}
+
 bool StringMatcher::build(MatchType type, const std::vector<std::string>& patterns,
                           const std::string& path, std::string* err) {
   type_ = type;
   empty_ = patterns.empty();
   strict_.clear();
   re_.reset();
+  bounds_ = MatchBounds();
   if (empty_) return true;
   if (type == MatchType::strict) {
     strict_.insert(patterns.begin(), patterns.end());
+    const auto [lo, hi] = std::minmax_element(patterns.begin(), patterns.end());
+    bounds_.set(*lo, *hi);
     return true;
   }
   std::string all;
@@ -73,13 +95,18 @@ bool StringMatcher::build(MatchType type, const std::vector<std::string>& patter
     if (err) *err = path + ": patterns do not compile together: " + re_->error();
     return false;
   }
+  if (type == MatchType::glob) bounds_.set(*re_);
   return true;
 }
 
 bool StringMatcher::matches(std::string_view s) const {
-  if (empty_) return false;
+  if (empty_ || !bounds_.may_match(s)) return false;
   if (type_ == MatchType::strict) return strict_.find(s) != strict_.end();
   return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *re_);
+}
+
+bool StringMatcher::cached_match(std::string_view s, DecisionMap& cache) const {
+  return cache.get(s, [this](std::string_view n) { return matches(n) ? 1u : 0u; }) != 0;
 }
 
 uint64_t DecisionMap::hash(std::string_view s) noexcept { return XXH3_64bits(s.data(), s.size()); }

@@ -1,4 +1,4 @@
-// StringMatcher and DecisionCache: name matching (strict, regexp, glob) for the filter stages.
+// MatchBounds, StringMatcher and DecisionCache: name matching (strict, regexp, glob) for stages.
 #pragma once
 
 #include <cstdint>
@@ -13,11 +13,41 @@
 
 #include <re2/re2.h>
 
+#include "core/otlp/index.h"
 #include "filters/per_thread.h"
 
 namespace otlpgate::filters {
 
 enum class MatchType : uint8_t { strict, regexp, glob };
+
+// Two strings between which every match of a pattern lies, so that a string outside them is
+// rejected with a comparison or two instead of a hash lookup or a regex run (metric names rarely
+// share a first byte with a rule's literal prefix). Unbounded, every string may match.
+class MatchBounds {
+ public:
+  // Every string s with lo <= s <= hi (bytes compared unsigned) may match.
+  void set(std::string lo, std::string hi);
+  // The range of RE2::PossibleMatchRange for a pattern whose every match is anchored at the
+  // start; left unbounded when RE2 cannot give one (a pattern starting with .*).
+  void set(const RE2& anchored_at_start);
+  bool bounded() const noexcept { return bounded_; }
+  bool may_match(std::string_view s) const noexcept {
+    if (!bounded_) return true;
+    if (s.empty()) return lo_.empty();
+    const auto c = static_cast<unsigned char>(s[0]);
+    if (c < lo0_ || c > hi0_) return false;
+    return s >= lo_ && s <= hi_;
+  }
+  // Whether a metric or span name of the request, as it came, may match (Index's first bytes).
+  bool may_match_a_name_of(const otlp::Index& ix) const noexcept {
+    return !bounded_ || ix.may_have_name_between(lo_, hi_);
+  }
+
+ private:
+  bool bounded_ = false;
+  unsigned char lo0_ = 0, hi0_ = 0;  // first bytes (0 for an empty bound)
+  std::string lo_, hi_;
+};
 
 struct StringHash {
   using is_transparent = void;
@@ -26,6 +56,8 @@ struct StringHash {
   }
 };
 using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
+class DecisionMap;
 
 // True when a string equals (strict), contains a match of (regexp, unanchored like the Collector's
 // filterset), or fully matches the glob (`*`, `?`, `[...]`) of any of a list of patterns.
@@ -36,13 +68,22 @@ class StringMatcher {
   bool build(MatchType type, const std::vector<std::string>& patterns, const std::string& path,
              std::string* err);
   bool empty() const noexcept { return empty_; }
+  const MatchBounds& bounds() const noexcept { return bounds_; }
   bool matches(std::string_view s) const;
+  // matches(s) through a per-name cache; a string outside the patterns' bounds never reaches it
+  // (inline: for most names the bounds answer).
+  bool matches(std::string_view s, DecisionMap& cache) const {
+    return bounds_.may_match(s) && cached_match(s, cache);
+  }
 
  private:
   MatchType type_ = MatchType::strict;
   bool empty_ = true;
   StringSet strict_;
   std::unique_ptr<RE2> re_;
+  MatchBounds bounds_;  // strict and glob; a regexp matches anywhere in a string: unbounded
+
+  bool cached_match(std::string_view s, DecisionMap& cache) const;
 };
 
 // Translates a glob into an RE2 pattern (not anchored; callers anchor).

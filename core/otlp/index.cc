@@ -130,6 +130,8 @@ void Index::clear() {
   logs_.clear();
   attrs_.clear();
   std::memset(key_sigs_, 0, sizeof key_sigs_);
+  std::memset(name_starts_, 0, sizeof name_starts_);
+  empty_name_ = false;
   attributes_ = true;
 }
 
@@ -328,6 +330,7 @@ class IndexBuilder {
           close(n);
           ix_.metrics_[mi].name_node = n;
           ix_.metrics_[mi].name = c.bytes();
+          note_name(c.bytes());  // a repeated name field notes both: "may have" stays true
           break;
         }
         case num(Metric::description):
@@ -353,6 +356,7 @@ class IndexBuilder {
     }
     if (!check(c)) return false;
     close(node);
+    if (ix_.metrics_[mi].name_node == kNone) ix_.empty_name_ = true;
     return true;
   }
 
@@ -517,8 +521,18 @@ class IndexBuilder {
     if (attrs_n_ - first_attr != own_attrs) {
       group_span_attributes(node, first_attr, first_event, first_link);
     }
+    note_name(e.name);
     ix_.spans_.push_back(e);
     return true;
+  }
+
+  // Records a metric or span name for may_have_name_between (its first byte lies next to the
+  // length just read).
+  void note_name(std::string_view name) {
+    if (name.empty())
+      ix_.empty_name_ = true;
+    else
+      ix_.name_starts_[static_cast<unsigned char>(name[0])] = 1;
   }
 
   // A span's own attributes came interleaved with its events' or links' (legal, if unusual):
@@ -879,6 +893,15 @@ IndexResult Index::build(Signal signal, Bytes bytes, IndexOptions options) {
   }
   attributes_ = options.attributes;
   return r;
+}
+
+bool Index::may_have_name_between(std::string_view lo, std::string_view hi) const noexcept {
+  if (lo.empty() && empty_name_) return true;
+  if (hi.empty()) return false;  // only the empty name lies in ["", ""]
+  const unsigned last = static_cast<unsigned char>(hi[0]);
+  for (unsigned c = lo.empty() ? 0 : static_cast<unsigned char>(lo[0]); c <= last; ++c)
+    if (name_starts_[c]) return true;
+  return false;
 }
 
 }  // namespace otlpgate::otlp

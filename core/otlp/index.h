@@ -256,6 +256,11 @@ class Index {
   bool may_have_key_signature(uint8_t sig) const noexcept {
     return !attributes_ || key_sigs_[sig] != 0;
   }
+  // Whether a metric or span name of the request may lie between `lo` and `hi` (bytes compared
+  // unsigned), judged by first bytes: false means none does. A stage whose rules can match only
+  // names between two bounds passes over a request whose names all start elsewhere without
+  // reading them. The names as the request has them, before any edit.
+  bool may_have_name_between(std::string_view lo, std::string_view hi) const noexcept;
 
   // Items as OTLP counts them: data points, spans or log records.
   uint64_t item_count() const noexcept;
@@ -287,6 +292,8 @@ class Index {
   // One byte per key signature, set by each attribute the build records: a plain store, with no
   // read of the byte before it, so that marking costs the index no chain of dependent updates.
   uint8_t key_sigs_[256] = {};
+  uint8_t name_starts_[256] = {};  // 1 where a metric or span name starts with that byte
+  bool empty_name_ = false;        // a metric or span without a name
 };
 
 // Reads a KeyValue payload / an AnyValue payload held anywhere in memory (the bytes an edit

@@ -60,6 +60,37 @@ TEST(ChainCompose, DedupSeesWhatRedactDeletedAndRelabelRunsOnWhatIsLeft) {
             (std::map<std::string, std::string>{{"job", "api"}, {"team", "api"}}));
 }
 
+// The index notes the names a request came with, and a stage whose rules cannot match any of them
+// passes over it; a name an earlier stage gave must still be seen by the later ones.
+TEST(ChainCompose, NamesAnEarlierStageGaveAreSeenByTheLaterOnes) {
+  const MetricsRequest req = metrics_request({{"app_requests_total", {{}}}, {"app_up", {{}}}});
+  const std::string rename =
+      "metric_relabel_configs:\n- {source_labels: [__name__], regex: 'app_(.*)', "
+      "target_label: __name__, replacement: 'svc_$1'}\n";
+  // relabel, then filter on a new name
+  const MetricsRequest filtered = run_blocks(
+      {{"relabel/l", rename},
+       {"filter/f", "metrics: {exclude: {match_type: strict, metric_names: [svc_up]}}\n"}},
+      req);
+  EXPECT_EQ(metric_names(filtered), std::vector<std::string>{"svc_requests_total"});
+  // relabel, then relabel again on the new names
+  const MetricsRequest twice =
+      run_blocks({{"relabel/a", rename},
+                  {"relabel/b",
+                   "metric_relabel_configs:\n- {source_labels: [__name__], regex: 'svc_up', "
+                   "action: drop}\n"}},
+                 req);
+  EXPECT_EQ(metric_names(twice), std::vector<std::string>{"svc_requests_total"});
+  // and on the names the request came with, before any edit, the later rules see nothing to do
+  const MetricsRequest untouched = run_blocks(
+      {{"filter/f", "metrics: {exclude: {match_type: strict, metric_names: [svc_up]}}\n"},
+       {"relabel/b",
+        "metric_relabel_configs:\n- {source_labels: [__name__], regex: 'svc_up', "
+        "action: drop}\n"}},
+      req);
+  EXPECT_EQ(metric_names(untouched), (std::vector<std::string>{"app_requests_total", "app_up"}));
+}
+
 TEST(ChainCompose, ALaterStageEditsWhatAnEarlierOneAdded) {
   TraceRequest req;
   auto* s = req.add_resource_spans()->add_scope_spans()->add_spans();

@@ -349,6 +349,32 @@ TEST(RelabelTest, NameOnlyRulesGiveTheSameAnswerOnEveryRequest) {
   EXPECT_EQ(counter(*st, "items_dropped{reason=\"relabel\"}"), 3u);
 }
 
+// A name outside the literal range of every rule's regex is decided without running the rules: no
+// rule matches, so replace and drop leave it alone and keep drops it, in the rules' order.
+TEST(RelabelTest, NamesNoRuleCanMatchAreDecidedAsThePrometheusRulesWould) {
+  auto st = stage("relabel/t",
+                  "metric_relabel_configs:\n"
+                  "- {source_labels: [__name__], regex: 'zz.*', action: drop}\n"
+                  "- {source_labels: [__name__], regex: 'http_(.*)', target_label: kind, "
+                  "replacement: '$1'}\n"
+                  "- {source_labels: [__name__], regex: '(?i)A.*|http_.*', action: keep}\n");
+  for (int round = 0; round < 2; ++round) {
+    const auto out = run(*st, metrics_request({{"zz_top", {{}}},
+                                               {"a_kept", {{}}},
+                                               {"Ab_kept", {{}}},
+                                               {"b_dropped", {{}}},
+                                               {"", {{}}},
+                                               {"http_get", {{}}},
+                                               {"\x7f", {{}}}}));
+    EXPECT_EQ(metric_names(out), (std::vector<std::string>{"a_kept", "Ab_kept", "http_get"}));
+    const auto& ms = out.resource_metrics(0).scope_metrics(0).metrics();
+    ASSERT_EQ(ms.size(), 3);
+    EXPECT_EQ(attr_map(ms[0].gauge().data_points(0).attributes()), Labels{});
+    EXPECT_EQ(attr_map(ms[2].gauge().data_points(0).attributes()), (Labels{{"kind", "get"}}));
+  }
+  EXPECT_EQ(counter(*st, "items_dropped{reason=\"relabel\"}"), 8u);
+}
+
 TEST(RelabelTest, PointsThatDisagreeOnTheNameKeepTheFirstPointsName) {
   // A metric cannot be split in place: the first point's name wins and the conflict is counted.
   auto st = stage("relabel/t",

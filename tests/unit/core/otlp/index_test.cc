@@ -328,6 +328,52 @@ std::string field(uint32_t number, std::string_view payload) {
   return out.append(payload);
 }
 
+// may_have_name_between answers by the first bytes of exactly the request's metric and span names.
+TEST(IndexNames, NameTableAnswersByTheNamesFirstBytes) {
+  otlp::Index ix;
+  int some_absent = 0;
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    SCOPED_TRACE(seed);
+    for (Signal signal : kAllSignals) {
+      for (otlp::IndexOptions options :
+           {otlp::IndexOptions{}, otlp::IndexOptions{.attributes = false}}) {
+        ASSERT_TRUE(
+            ix.build(signal, Bytes::adopt(testing::random_request_bytes(signal, seed)), options));
+        bool first[256] = {}, empty = false;
+        auto note = [&](std::string_view n) {
+          if (n.empty())
+            empty = true;
+          else
+            first[static_cast<unsigned char>(n[0])] = true;
+        };
+        for (const auto& m : ix.metrics()) note(m.name);
+        for (const auto& sp : ix.spans()) note(sp.name);
+        for (unsigned c = 0; c < 256; ++c) {
+          const std::string one(1, static_cast<char>(c));
+          EXPECT_EQ(ix.may_have_name_between(one, one + "\xff\xff"), first[c]) << c;
+          some_absent += !first[c];
+        }
+        EXPECT_EQ(ix.may_have_name_between("", ""), empty);
+        // Every name lies within bounds of itself and of the whole byte range.
+        for (const auto& m : ix.metrics()) EXPECT_TRUE(ix.may_have_name_between(m.name, m.name));
+        for (const auto& sp : ix.spans()) EXPECT_TRUE(ix.may_have_name_between(sp.name, sp.name));
+        EXPECT_EQ(ix.may_have_name_between("", "\xff"),
+                  !ix.metrics().empty() || !ix.spans().empty());
+      }
+    }
+  }
+  EXPECT_GT(some_absent, 0);
+  // A metric without a name field has the empty name; a request without metrics has none.
+  opentelemetry::proto::metrics::v1::Metric unnamed;
+  unnamed.mutable_gauge()->add_data_points()->set_as_int(1);
+  ASSERT_TRUE(ix.build(Signal::metrics,
+                       Bytes::adopt(field(1, field(2, field(2, unnamed.SerializeAsString()))))));
+  EXPECT_TRUE(ix.may_have_name_between("", ""));
+  EXPECT_FALSE(ix.may_have_name_between("a", "z"));
+  ASSERT_TRUE(ix.build(Signal::metrics, Bytes::adopt(field(1, ""))));
+  EXPECT_FALSE(ix.may_have_name_between("", "\xff"));
+}
+
 TEST(IndexWithoutAttributes, SpanAttributesAfterItsEvents) {
   opentelemetry::proto::trace::v1::Span head, tail;
   head.set_name("s");
