@@ -192,11 +192,10 @@ bool has_item_conditions(const Props& p) {
 
 // Exclusion needs every condition, the name among them: an exclude list none of whose names can
 // match a name of the request (as it came) drops nothing, and without an include list the stage
-// has nothing to do.
+// has nothing to do. Without names (or with an unanchored regexp) the bounds admit every name.
 bool nothing_to_exclude(const Props& inc, const Props& exc, const otlp::Index& ix,
                         const otlp::Edits& edits) {
-  return !inc.present && exc.present && !exc.names.empty() && edits.empty() &&
-         !exc.names.bounds().may_match_a_name_of(ix);
+  return !inc.present && edits.empty() && !exc.names.bounds().may_match_a_name_of(ix);
 }
 
 // Resource level. An absent include block passes everything, an absent exclude block nothing.

@@ -568,6 +568,7 @@ std::unique_ptr<RelabelStage> RelabelStage::create(const config::Processor& p, s
     }
   }
   st->name_only_ = !st->rules_.empty();
+  bool passive_bounded = true;
   for (Rule& rule : st->rules_) {
     const Action a = rule.action;
     const bool reads_name_only = a == Action::replace || a == Action::keep || a == Action::drop ||
@@ -579,11 +580,9 @@ std::unique_ptr<RelabelStage> RelabelStage::create(const config::Processor& p, s
     if ((a == Action::replace || a == Action::keep || a == Action::drop) &&
         rule.source_labels.size() == 1 && rule.source_labels[0] == "__name__")
       rule.name_bounds.set(*rule.re);
+    passive_bounded = passive_bounded && a != Action::keep && rule.name_bounds.bounded();
   }
-  st->passive_bounded_ = st->name_only_;
-  for (const Rule& rule : st->rules_)
-    st->passive_bounded_ =
-        st->passive_bounded_ && rule.action != Action::keep && rule.name_bounds.bounded();
+  st->passive_bounded_ = st->name_only_ && passive_bounded;
   if (const YAML::Node list = root[actions_key]) {
     if (!list.IsSequence())
       return r.fail(actions_key, "expected a list of attribute actions"), nullptr;
@@ -761,8 +760,8 @@ void RelabelStage::process(const otlp::Index& ix, otlp::Edits& edits) {
   switch (ix.signal()) {
     case Signal::metrics: {
       if (rules_.empty() && !items) break;
-      const auto points = ix.data_points();
       if (passive_bounded_ && !items && edits.empty() && !may_match_a_name(rules_, ix)) break;
+      const auto points = ix.data_points();
       DecisionCache::Map* by_name = name_only_ && !items ? &name_cache_.local() : nullptr;
       std::vector<NamePlan>* plans = by_name ? &plans_.local() : nullptr;
       for (const auto& m : ix.metrics()) {
